@@ -56,7 +56,7 @@ class CheckpointError(ValueError):
 
 
 def load_checkpoint(path: str | os.PathLike, required: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Load a checkpoint with `weights_only=True`; raise `CheckpointError` with a one-line reason."""
+    """Load with `weights_only=True`; raise `CheckpointError` with a one-line reason."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")

@@ -1,0 +1,144 @@
+"""Games between players, their JSON-lines records, and match statistics.
+
+A record is one JSON object per game:
+    {"size": 6, "players": {"black": "greedy", "white": "alphabeta:3"}, "opening_plies": 4,
+     "moves": ["d3", "c5", ..., "pass", ...], "black": 20, "white": 16, "winner": "black"}
+`moves` holds every ply from the start, the random opening plies included, with `pass` where a side
+had no move; the final two passes of a finished game are implied, not written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from othello.board import IllegalMoveError, Position, move_name, parse_move
+from othello.players import Player
+
+
+class RecordError(ValueError):
+    """A game record that is malformed, holds an illegal move, or states a wrong result."""
+
+
+def play_game(black: Player, white: Player, size: int, rng: np.random.Generator,
+              opening_plies: int = 0) -> dict:
+    """Play one game; the first `opening_plies` plies are uniformly random legal moves."""
+    pos = Position.start(size)
+    moves: list[str] = []
+    while not pos.is_over():
+        if len(moves) < opening_plies:
+            legal = pos.legal_moves()
+            move = legal[int(rng.integers(len(legal)))]
+        else:
+            player = black if pos.black_to_move else white
+            move = player.choose(pos, rng)
+        moves.append(move_name(move, size))
+        pos = pos.play(move)
+    b, w = pos.counts()
+    return {"size": size, "players": {"black": black.name, "white": white.name},
+            "opening_plies": opening_plies, "moves": moves, "black": b, "white": w,
+            "winner": pos.winner()}
+
+
+def replay(record: dict) -> Position:
+    """Replay a record from the start, checking every move and the stated result.
+
+    Returns the final position; raises RecordError naming the first problem.
+    """
+    try:
+        size = int(record["size"])
+        moves = list(record["moves"])
+    except (KeyError, TypeError, ValueError):
+        raise RecordError("record needs 'size' and a list 'moves'") from None
+    try:
+        pos = Position.start(size)
+    except ValueError as e:
+        raise RecordError(str(e)) from None
+    for ply, text in enumerate(moves, start=1):
+        try:
+            pos = pos.play(parse_move(str(text), size))
+        except (IllegalMoveError, ValueError) as e:
+            raise RecordError(f"ply {ply} ({text}): {e}") from None
+    if not pos.is_over():
+        raise RecordError(f"the game is not over after {len(moves)} plies")
+    b, w = pos.counts()
+    stated = (record.get("black"), record.get("white"), record.get("winner"))
+    if stated != (b, w, pos.winner()):
+        raise RecordError(f"stated result {stated} but the moves give ({b}, {w}, "
+                          f"{pos.winner()!r})")
+    return pos
+
+
+def write_records(path: str | Path, records: Iterable[dict]) -> None:
+    """Append records to a JSON-lines file."""
+    with open(path, "a") as f:
+        for rec in records:
+            f.write(json.dumps(rec) + "\n")
+
+
+def read_records(path: str | Path) -> Iterator[dict]:
+    """Records from a JSON-lines file; raises RecordError on a line that is not JSON."""
+    with open(path) as f:
+        for lineno, line in enumerate(f, start=1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError:
+                    raise RecordError(f"{path}:{lineno} is not a JSON object") from None
+
+
+@dataclass
+class MatchResult:
+    """Results from player 1's point of view over games with alternating colours."""
+
+    wins: int = 0
+    draws: int = 0
+    losses: int = 0
+
+    @property
+    def games(self) -> int:
+        return self.wins + self.draws + self.losses
+
+    @property
+    def score(self) -> float:
+        """Points per game for player 1 (win 1, draw 1/2)."""
+        return (self.wins + 0.5 * self.draws) / max(self.games, 1)
+
+    def interval(self, z: float = 1.96) -> tuple[float, float]:
+        """Wilson score interval for player 1's score (draws count as half a win)."""
+        n = self.games
+        if n == 0:
+            return 0.0, 1.0
+        p = self.score
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        return max(0.0, centre - half), min(1.0, centre + half)
+
+    def add(self, record: dict, p1_color: str) -> None:
+        if record["winner"] == "draw":
+            self.draws += 1
+        elif record["winner"] == p1_color:
+            self.wins += 1
+        else:
+            self.losses += 1
+
+
+def play_match(p1: Player, p2: Player, size: int, games: int, rng: np.random.Generator,
+               opening_plies: int = 4, progress: bool = False) -> tuple[MatchResult, list[dict]]:
+    """Play `games` games, player 1 taking Black in the even-numbered ones."""
+    from tqdm import tqdm
+
+    result, records = MatchResult(), []
+    for g in tqdm(range(games), desc=f"{p1.name} vs {p2.name}", disable=not progress,
+                  leave=False):
+        p1_black = g % 2 == 0
+        black, white = (p1, p2) if p1_black else (p2, p1)
+        rec = play_game(black, white, size, rng, opening_plies)
+        result.add(rec, "black" if p1_black else "white")
+        records.append(rec)
+    return result, records

@@ -1,0 +1,40 @@
+"""Helpers for the Othello tests: random positions reached by random play."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from othello import naive
+from othello.board import Position
+
+
+def random_game(size: int, rng: np.random.Generator) -> list[Position]:
+    """Every position of one uniformly random game, start and end included."""
+    pos = Position.start(size)
+    out = [pos]
+    while not pos.is_over():
+        moves = pos.legal_moves()
+        pos = pos.play(moves[int(rng.integers(len(moves)))])
+        out.append(pos)
+    return out
+
+
+def random_position(size: int, empties: int, rng: np.random.Generator) -> Position:
+    """A position with exactly `empties` empty squares and a move to make, by random play."""
+    while True:
+        for pos in random_game(size, rng):
+            if pos.empties() == empties and not pos.is_over():
+                return pos
+
+
+def to_grid(pos: Position) -> tuple[list[list[int]], int]:
+    """The naive reference's grid and player to move for a bitboard position."""
+    size = pos.size
+    grid = [[naive.EMPTY] * size for _ in range(size)]
+    for sq in range(size * size):
+        r, c = divmod(sq, size)
+        if pos.black >> sq & 1:
+            grid[r][c] = naive.BLACK
+        elif pos.white >> sq & 1:
+            grid[r][c] = naive.WHITE
+    return grid, naive.BLACK if pos.black_to_move else naive.WHITE

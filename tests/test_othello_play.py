@@ -1,0 +1,162 @@
+"""Players, matches, game records and the terminal front end."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from othello.board import Position, move_name, parse_move
+from othello.match import RecordError, play_game, play_match, read_records, replay
+from othello.play import human_game
+from othello.play import main as play_main
+from othello.players import PlayerSpecError, evaluate, make_player
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_player_specs():
+    assert make_player("alphabeta:2", 6).name == "alphabeta:2"
+    assert make_player("solver", 6).name == "solver:14"
+    for bad in ("nobody", "alphabeta:x", "alphabeta:0", "random:3", "solver:99"):
+        with pytest.raises(PlayerSpecError):
+            make_player(bad, 6)
+
+
+def test_greedy_takes_the_most_flips():
+    """Along a greedy self-play game, each chosen move flips as many discs as any other."""
+    rng = np.random.default_rng(0)
+    greedy = make_player("greedy", 6)
+    pos = Position.start(6)
+    for _ in range(12):
+        move = greedy.choose(pos, rng)
+        gains = {m: pos.play(m).opp.bit_count() for m in pos.legal_moves()}
+        assert gains[move] == max(gains.values())
+        pos = pos.play(move)
+
+
+def test_evaluation_prefers_corners_and_is_antisymmetric():
+    size = 6
+    corner = Position.from_colors(size, 1 << parse_move("a1", size), 1 << parse_move("c3", size),
+                                  True)
+    x_square = Position.from_colors(size, 1 << parse_move("b2", size),
+                                    1 << parse_move("c3", size), True)
+    assert evaluate(corner.me, corner.opp, size) > evaluate(x_square.me, x_square.opp, size)
+    pos = Position.start(6).play(8)
+    assert evaluate(pos.me, pos.opp, 6) == -evaluate(pos.opp, pos.me, 6)
+
+
+def test_alphabeta_beats_random_play():
+    rng = np.random.default_rng(0)
+    result, _ = play_match(make_player("alphabeta:2", 6), make_player("random", 6), 6, 20, rng)
+    assert result.wins >= 17
+
+
+def test_solver_player_never_loses_a_won_endgame():
+    """From 10 empties, perfect play must reach at least the solved margin against anyone."""
+    from othello.solver import solve
+    rng = np.random.default_rng(4)
+    solver, rnd = make_player("solver:12", 6), make_player("random", 6)
+    for _ in range(4):
+        pos = Position.start(6)
+        while pos.empties() > 10 and not pos.is_over():
+            moves = pos.legal_moves()
+            pos = pos.play(moves[int(rng.integers(len(moves)))])
+        if pos.is_over():
+            continue
+        margin, _ = solve(pos)
+        black_is_solver = pos.black_to_move
+        while not pos.is_over():
+            player = solver if pos.black_to_move == black_is_solver else rnd
+            pos = pos.play(player.choose(pos, rng))
+        b, w = pos.counts()
+        assert (b - w if black_is_solver else w - b) >= margin
+
+
+def test_records_replay_and_detect_tampering(tmp_path):
+    rng = np.random.default_rng(7)
+    rec = play_game(make_player("greedy", 6), make_player("alphabeta:1", 6), 6, rng, 4)
+    assert rec["players"] == {"black": "greedy", "white": "alphabeta:1"}
+    assert rec["black"] + rec["white"] <= 36 and rec["opening_plies"] == 4
+    final = replay(rec)
+    assert final.counts() == (rec["black"], rec["white"])
+    bad_score = dict(rec, black=rec["black"] + 1)
+    with pytest.raises(RecordError, match="stated result"):
+        replay(bad_score)
+    bad_move = dict(rec, moves=["a1", *rec["moves"][1:]])
+    with pytest.raises(RecordError, match="ply 1"):
+        replay(bad_move)
+    with pytest.raises(RecordError, match="not over"):
+        replay(dict(rec, moves=rec["moves"][:-1]))
+
+
+def test_pit_cli_records_reproducible_legal_games(tmp_path, capsys):
+    args = ["--games", "6", "--p1", "alphabeta:1", "--p2", "random", "--seed", "3"]
+    play_main([*args, "--record", str(tmp_path / "a.jsonl")])
+    summary = capsys.readouterr().out
+    play_main([*args, "--record", str(tmp_path / "b.jsonl")])
+    assert (tmp_path / "a.jsonl").read_text() == (tmp_path / "b.jsonl").read_text()
+    records = list(read_records(tmp_path / "a.jsonl"))
+    assert len(records) == 6
+    p1_points = 0.0
+    for i, rec in enumerate(records):
+        replay(rec)
+        p1_color = "black" if i % 2 == 0 else "white"
+        assert rec["players"][p1_color] == "alphabeta:1"  # colours alternate
+        p1_points += 1.0 if rec["winner"] == p1_color else 0.5 if rec["winner"] == "draw" else 0
+        assert json.loads(json.dumps(rec)) == rec
+    assert f"score {p1_points / 6:.3f}" in summary
+    openings = {tuple(r["moves"][:4]) for r in records}
+    assert len(openings) > 1  # random openings vary the games
+
+
+def test_pit_cli_rejects_bad_players(capsys):
+    with pytest.raises(SystemExit) as exc:
+        play_main(["--p1", "nobody"])
+    assert exc.value.code == 2 and "unknown player" in capsys.readouterr().err
+
+
+def scripted(lines):
+    """A fake `input` that answers with `lines`, then picks the first legal move listed."""
+    queue = list(lines)
+
+    def read(prompt: str) -> str:
+        if queue:
+            return queue.pop(0)
+        return prompt.split("(")[1].split()[0].rstrip("):")
+    return read
+
+
+def test_human_game_survives_bad_input_and_finishes():
+    out: list[str] = []
+    winner = human_game("greedy", 6, True, seed=0,
+                        read=scripted(["xx", "z9", "a1", "hint", "undo", "c2", "undo", "help"]),
+                        write=out.append)
+    text = "\n".join(out)
+    assert "is not a move" in text and "off the board" not in text
+    assert "a1 is not legal here" in text and "hint: " in text and "nothing to undo" in text
+    assert winner in ("black", "white", "draw") and "game over" in text
+
+
+def test_human_game_undo_restores_the_position():
+    out: list[str] = []
+    human_game("greedy", 6, True, seed=0, read=scripted(["c2", "undo", "quit"]),
+               write=out.append)
+    assert out[-2] == out[1]  # the board after undo is the start board again
+    assert out[-1] == "game abandoned"
+
+
+def test_play_script_runs_as_a_file_with_piped_input():
+    proc = subprocess.run([sys.executable, "othello/play.py", "--human", "--opponent", "random"],
+                          input="e9\nc2\n", capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "off the board" in proc.stdout and "input closed" in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
+def test_move_names_in_records_parse_back():
+    rng = np.random.default_rng(1)
+    rec = play_game(make_player("random", 8), make_player("random", 8), 8, rng)
+    assert all(move_name(parse_move(m, 8), 8) == m for m in rec["moves"])
