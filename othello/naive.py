@@ -59,6 +59,8 @@ def perft(grid: list[list[int]], player: int, depth: int) -> int:
         if not moves(grid, other):
             return 1
         return perft(grid, other, depth - 1)
+    if depth == 1:
+        return len(mine)
     return sum(perft(play(grid, r, c, player), other, depth - 1) for r, c in mine)
 
 
