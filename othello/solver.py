@@ -1,8 +1,10 @@
 """Exact endgame solver: the perfect-play final disc margin and a move that achieves it.
 
-Negamax alpha-beta over bitboards with a transposition table of (lower, upper) bounds, the TT move
-first, then "fastest first" ordering (replies that leave the opponent fewest moves) while many
-squares are empty and corner-first ordering near the end. Scores are raw disc differences from the
+Negamax alpha-beta (principal-variation search) over bitboards with a transposition table of
+(lower, upper) bounds, the table's move first, then "fastest first" ordering (replies that leave
+the opponent fewest moves, corners before X-squares) with enhanced transposition cutoffs while many
+squares are empty, corner-first ordering near the end, and the last empty square solved without a
+move generator. Scores are raw disc differences from the
 side to move (empty squares at the end count for nobody).
 """
 
@@ -14,7 +16,7 @@ from functools import cache
 from othello.board import Position, flips, legal_moves, squares_of
 
 FASTEST_FIRST_EMPTIES = 7  # below this, mobility ordering costs more than it saves
-TABLE_MIN_EMPTIES = 5  # shallower nodes are cheaper to search again than to store
+TABLE_MIN_EMPTIES = 3  # shallower nodes are cheaper to search again than to store
 
 
 @cache
@@ -108,8 +110,12 @@ class Solver:
                 order = []
                 for sq in squares:
                     f = flips(me, opp, sq, size)
-                    child_moves = legal_moves(opp & ~f, me | f | (1 << sq), size)
-                    order.append((sq != tt_move, 2 * (child_moves.bit_count() + prio[sq]), sq,
+                    child_me, child_opp = opp & ~f, me | f | (1 << sq)
+                    child_entry = self.table.get((child_me, child_opp))
+                    if child_entry is not None and -child_entry[1] >= beta:  # known cutoff
+                        return -child_entry[1]
+                    child_moves = legal_moves(child_me, child_opp, size)
+                    order.append((sq != tt_move, 3 * child_moves.bit_count() + prio[sq], sq,
                                   child_moves))
                 order.sort()
                 children = [(sq, cm) for _, _, sq, cm in order]
