@@ -3,9 +3,9 @@
 Negamax alpha-beta (principal-variation search) over bitboards with a transposition table of
 (lower, upper) bounds, the table's move first, then "fastest first" ordering (replies that leave
 the opponent fewest moves, corners before X-squares) with enhanced transposition cutoffs while many
-squares are empty, corner-first ordering near the end, and the last empty square solved without a
-move generator. Scores are raw disc differences from the
-side to move (empty squares at the end count for nobody).
+squares are empty, and for the last few empties a plain loop over the empty squares, corners first
+(a square is legal exactly when it flips something), with no move generator or table. Scores are
+raw disc differences from the side to move (empty squares at the end count for nobody).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from functools import cache
 from othello.board import Position, flips, legal_moves, squares_of
 
 FASTEST_FIRST_EMPTIES = 7  # below this, mobility ordering costs more than it saves
-TABLE_MIN_EMPTIES = 3  # shallower nodes are cheaper to search again than to store
+TABLE_MIN_EMPTIES = 5  # shallower nodes are cheaper to search again than to store
+SMALL_EMPTIES = 4  # from here on, try the empty squares directly instead of generating moves
 
 
 @cache
@@ -78,8 +79,11 @@ class Solver:
         child; `moves` is the caller's legal-move mask for this position when it has one."""
         self.nodes += 1
         size = self.size
-        if empties == 1:
-            return _last_empty(me, opp, size)
+        if empties <= SMALL_EMPTIES:
+            full = (1 << (size * size)) - 1
+            prio = _square_priority(size)
+            squares = sorted(squares_of(full & ~(me | opp)), key=prio.__getitem__)
+            return self._search_small(me, opp, alpha, beta, squares)
         if moves < 0:
             moves = legal_moves(me, opp, size)
         if not moves:
@@ -156,12 +160,36 @@ class Solver:
             self.table[key] = (lower, upper, best_move)
         return best
 
+    def _search_small(self, me: int, opp: int, alpha: int, beta: int, squares: list[int]) -> int:
+        """Fail-soft negamax over the last few empty `squares` (corners first): a square is legal
+        exactly when it flips something, so no move generator, table or sorting is needed."""
+        self.nodes += 1
+        size = self.size
+        if len(squares) == 1:
+            return _last_empty(me, opp, squares[0], size)
+        best = None
+        for i, sq in enumerate(squares):
+            f = flips(me, opp, sq, size)
+            if not f:
+                continue
+            value = -self._search_small(opp & ~f, me | f | (1 << sq), -beta, -alpha,
+                                          squares[:i] + squares[i + 1:])
+            if best is None or value > best:
+                best = value
+                if value > alpha:
+                    alpha = value
+                    if alpha >= beta:
+                        break
+        if best is not None:
+            return best
+        if any(flips(opp, me, sq, size) for sq in squares):
+            return -self._search_small(opp, me, -beta, -alpha, squares)  # pass
+        return me.bit_count() - opp.bit_count()
 
-def _last_empty(me: int, opp: int, size: int) -> int:
-    """Exact margin with one empty square left, without a move generator: whoever can flip
-    something there plays it (the side to move first), else the game ends."""
-    empty = ((1 << (size * size)) - 1) & ~(me | opp)
-    sq = empty.bit_length() - 1
+
+def _last_empty(me: int, opp: int, sq: int, size: int) -> int:
+    """Exact margin with only `sq` empty: whoever can flip something there plays it (the side
+    to move first), else the game ends."""
     diff = me.bit_count() - opp.bit_count()
     n = flips(me, opp, sq, size).bit_count()
     if n:

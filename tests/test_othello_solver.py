@@ -17,7 +17,7 @@ def test_solver_matches_minimax_on_the_whole_4x4_game():
     assert -solve(Position.start(4).play(best))[0] == margin
 
 
-@pytest.mark.parametrize("size,empties", [(6, 6), (6, 8), (8, 7)])
+@pytest.mark.parametrize("size,empties", [(6, 3), (6, 4), (6, 6), (6, 8), (8, 7)])
 def test_solver_matches_minimax_on_random_endgames(size, empties):
     rng = np.random.default_rng(empties)
     for _ in range(8):
