@@ -131,8 +131,13 @@ def main(argv: list[str] | None = None) -> int:
             human_game(args.opponent, args.size, args.color == "black", args.seed)
             return 0
         p1, p2 = make_player(args.p1, args.size), make_player(args.p2, args.size)
+        if args.record:  # fail before playing, not after, if the record cannot be written
+            args.record.parent.mkdir(parents=True, exist_ok=True)
+            args.record.touch()
     except PlayerSpecError as e:
         parser.exit(2, f"error: {e}\n")
+    except OSError as e:
+        parser.exit(2, f"error: cannot write --record {args.record}: {e.strerror}\n")
     rng = np.random.default_rng(args.seed)
     result, records = play_match(p1, p2, args.size, args.games, rng, args.opening_plies,
                                  progress=args.progress)

@@ -112,6 +112,17 @@ def test_pit_cli_records_reproducible_legal_games(tmp_path, capsys):
     assert len(openings) > 1  # random openings vary the games
 
 
+def test_pit_cli_checks_the_record_path_before_playing(tmp_path, capsys):
+    nested = tmp_path / "new" / "games.jsonl"
+    play_main(["--games", "2", "--p1", "random", "--p2", "random", "--record", str(nested)])
+    assert len(nested.read_text().splitlines()) == 2
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit) as exc:
+        play_main(["--games", "2", "--record", str(blocker / "games.jsonl")])
+    assert exc.value.code == 2 and "cannot write --record" in capsys.readouterr().err
+
+
 def test_pit_cli_rejects_bad_players(capsys):
     with pytest.raises(SystemExit) as exc:
         play_main(["--p1", "nobody"])
