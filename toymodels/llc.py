@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from toymodels.model import TiedTMS, loss, loss_per_sample
+from toymodels.model import TiedTMS, loss, loss_and_grad, loss_per_sample
 
 
 @dataclass(frozen=True)
@@ -105,36 +105,51 @@ def llc_devinterp(W: torch.Tensor, b: torch.Tensor, data: torch.Tensor,
                      per_chain.unsqueeze(1))
 
 
+def sgld_step(p: torch.Tensor, grad: torch.Tensor, start: torch.Tensor, noise: torch.Tensor,
+              lr: float, nbeta: float, localization: float) -> None:
+    """devinterp's SGLD step in place: p -= lr/2 (nbeta grad + loc (p - start)) - sqrt(lr) noise."""
+    p.add_(nbeta * grad + localization * (p - start), alpha=-0.5 * lr)
+    p.add_(noise, alpha=math.sqrt(lr))
+
+
+@torch.no_grad()
 def llc_batched(W: torch.Tensor, b: torch.Tensor, data: torch.Tensor, cfg: SGLDConfig,
                 progress: bool = False) -> LLCResult:
-    """LLC of many models at once: W (M, m, n), b (M, n), data (M, N, n) or shared (N, n).
+    """LLC of many models at once, all chains and models stepping together.
 
-    All models and chains take their SGLD steps together as one batched tensor computation.
-    Minibatches follow devinterp: every chain sees the same batches, in a shuffled order.
+    W (..., M, m, n), b (..., M, n) with either one dataset per model, data (M, N, n), or one
+    shared dataset, data (N, n) (then W may be (..., m, n)). Results have shape W.shape[:-2].
+    Minibatches follow devinterp: every chain sees the same batches, in a shuffled order that
+    repeats each epoch.
     """
     gen = torch.Generator().manual_seed(cfg.seed)
+    data = data.float()
+    W0, b0 = W.detach().float(), b.detach().float()
+    if data.dim() == 2:
+        data, W0, b0 = data.unsqueeze(0), W0.unsqueeze(-3), b0.unsqueeze(-2)
+    *lead, M, m, n_features = W0.shape
+    if data.shape[0] != M:
+        raise ValueError(f"data has {data.shape[0]} datasets for {M} models")
     n = data.shape[-2]
     nbeta = cfg.nbeta_for(n)
-    W0, b0 = W.detach().float(), b.detach().float()
-    with torch.no_grad():
-        init_loss = loss(W0, b0, data.float())  # (M,)
-    Wc = W0.expand(cfg.chains, *W0.shape).clone().requires_grad_(True)
-    bc = b0.expand(cfg.chains, *b0.shape).clone().requires_grad_(True)
-    total = torch.zeros(cfg.chains, W0.shape[0], dtype=torch.float64)
+    init_loss = loss(W0, b0, data).double()  # (..., M), on the whole dataset
+    Wr, br = W0.reshape(-1, M, m, n_features), b0.reshape(-1, M, n_features)
+    start_W, start_b = Wr.repeat(cfg.chains, 1, 1, 1), br.repeat(cfg.chains, 1, 1)
+    Wc, bc = start_W.clone(), start_b.clone()
+    total = torch.zeros(Wc.shape[:2], dtype=torch.float64)
     batches = n // cfg.batch_size
     order = torch.randperm(n, generator=gen)[: batches * cfg.batch_size].view(batches, -1)
-    half, noise_scale = 0.5 * cfg.lr, math.sqrt(cfg.lr)
-    steps = cfg.burnin + cfg.draws
-    for step in tqdm(range(steps), desc="SGLD", disable=not progress, leave=False):
-        x = data[..., order[step % batches], :]
-        batch_loss = loss(Wc, bc, x)  # (chains, M)
-        gW, gb = torch.autograd.grad(batch_loss.sum(), (Wc, bc))
-        with torch.no_grad():
-            if step >= cfg.burnin:
-                total += batch_loss.detach()
-            for p, g, p0 in ((Wc, gW, W0), (bc, gb, b0)):
-                drift = nbeta * g + cfg.localization * (p - p0)
-                p.add_(drift, alpha=-half)
-                p.add_(torch.randn(p.shape, generator=gen), alpha=noise_scale)
-    per_chain = nbeta * (total / cfg.draws - init_loss.double())
+    for step in tqdm(range(cfg.burnin + cfg.draws), desc="SGLD", disable=not progress,
+                     leave=False):
+        x = data.index_select(1, order[step % batches])
+        batch_loss, gW, gb = loss_and_grad(Wc, bc, x)
+        if step >= cfg.burnin:
+            total += batch_loss
+        for p, g, p0 in ((Wc, gW, start_W), (bc, gb, start_b)):
+            sgld_step(p, g, p0, torch.randn(p.shape, generator=gen), cfg.lr, nbeta,
+                      cfg.localization)
+    mean_loss = (total / cfg.draws).view(cfg.chains, *lead, M)
+    per_chain = nbeta * (mean_loss - init_loss)
+    if W.dim() == W0.dim() - 1:  # shared dataset: drop the added model axis
+        per_chain = per_chain.squeeze(-1)
     return LLCResult(per_chain.mean(0), per_chain.std(0, unbiased=False), per_chain)

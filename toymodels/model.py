@@ -40,3 +40,27 @@ class TiedTMS(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return forward(self.W, self.b, x)
+
+
+
+def loss_and_grad(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor,
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """`loss` and its exact gradients for R replicas of M models on shared batches, fast.
+
+    W (R, M, m, n), b (R, M, n), x (M, B, n) -> loss (R, M), dL/dW, dL/db. All replicas of
+    model j see x[j], so the products become M matrix products of width R * n (instead of
+    R * M tiny ones). With A = W^T W and D = x^T dL/dz the tied gradient is W (D + D^T).
+    """
+    R, M, _, n = W.shape
+    B = x.shape[-2]
+    A = (W.transpose(-1, -2) @ W).permute(1, 2, 0, 3).reshape(M, n, R * n)
+    bias = b.permute(1, 0, 2).reshape(M, 1, R * n)
+    z = torch.baddbmm(bias, x, A).view(M, B, R, n)
+    relu = torch.relu_(z)
+    active = torch.sign(relu)  # 1 where z > 0: cheaper than a boolean mask here
+    err = relu.sub_(x.unsqueeze(2))
+    value = (err * err).sum(1).sum(-1).T / B  # summing over the batch first is much faster
+    dz = err.mul_(active)  # dL/dz without its factor 2 / B, applied to the small results
+    D = (x.transpose(-1, -2) @ dz.view(M, B, R * n)).view(M, n, R, n).permute(2, 0, 1, 3)
+    scale = 2.0 / B
+    return value, W @ (D + D.transpose(-1, -2)) * scale, dz.sum(1).permute(1, 0, 2) * scale

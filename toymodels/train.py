@@ -1,9 +1,10 @@
 """Vectorised training of many toy models at once, with log-spaced checkpoints.
 
-All models share one optimiser step on the summed loss; since each model's loss depends only on
-its own parameters, and Adam/SGD act elementwise, this is exactly per-model training (the tests
-check it). Minibatch indices are drawn once per step and shared by all models (each model has
-its own dataset), so a single model trained with the same seed sees the same batches.
+All models share one optimiser step; since each model's loss depends only on its own parameters,
+and Adam/SGD act elementwise, this is exactly per-model training (the tests check it). Gradients
+are the exact tied gradients from `model.loss_and_grad` (checked against autograd in the
+tests). Minibatch indices are drawn once per step and shared by all models (each model has its
+own dataset), so a single model trained with the same seed sees the same batches.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from toymodels.model import loss
+from toymodels.model import loss, loss_and_grad
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,7 @@ def train_many(W: torch.Tensor, b: torch.Tensor, data: torch.Tensor, cfg: TrainC
                seed: int = 0, progress: bool = False) -> Trajectory:
     """Train models W (M, m, n), b (M, n) on their datasets `data` (M, N, n)."""
     gen = torch.Generator().manual_seed(seed)
-    W = W.detach().clone().requires_grad_(True)
-    b = b.detach().clone().requires_grad_(True)
+    W, b = W.detach().clone(), b.detach().clone()  # gradients come from `loss_and_grad`
     opt_cls = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}[cfg.optimizer]
     opt = opt_cls([W, b], lr=cfg.lr)
     keep = set(checkpoint_steps(cfg.steps, cfg.checkpoints))
@@ -67,8 +67,8 @@ def train_many(W: torch.Tensor, b: torch.Tensor, data: torch.Tensor, cfg: TrainC
         if step == cfg.steps:
             break
         idx = torch.randint(data.shape[-2], (cfg.batch_size,), generator=gen)
-        opt.zero_grad(set_to_none=True)
-        loss(W, b, data[:, idx]).sum().backward()
+        _, gW, gb = loss_and_grad(W[None], b[None], data.index_select(1, idx))
+        W.grad, b.grad = gW[0], gb[0]
         opt.step()
     return Trajectory(torch.tensor(saved_steps), torch.stack(saved_W), torch.stack(saved_b),
                       torch.stack(saved_loss))
