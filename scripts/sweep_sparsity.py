@@ -22,26 +22,30 @@ from toymodels.train import TrainConfig  # noqa: E402
 QUICK_SPARSITIES = (0.671, 0.938, 0.988)
 
 
-def positive_float(text: str) -> float:
+def _float(text: str, minimum: float, inclusive: bool) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value}")
+    if not (value >= minimum if inclusive else value > minimum) or value != value:
+        sign = ">=" if inclusive else ">"
+        raise argparse.ArgumentTypeError(f"expected a number {sign} {minimum}, got {value}")
     return value
+
+
+def positive_float(text: str) -> float:
+    return _float(text, 0.0, inclusive=False)
 
 
 def nonnegative_float(text: str) -> float:
-    value = positive_float(text) if text.strip() not in ("0", "0.0") else 0.0
-    return value
+    return _float(text, 0.0, inclusive=True)
 
 
 def sparsity_list(text: str) -> tuple[float, ...]:
     try:
         values = tuple(float(v) for v in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers separated by commas: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers: {text!r}") from None
     if not values or not all(0 <= v < 1 for v in values):
         raise argparse.ArgumentTypeError(f"sparsities must lie in [0, 1): {text!r}")
     return values
@@ -51,7 +55,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     d, t, g = SweepConfig(), TrainConfig(), SGLDConfig()
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true",
-                   help="about a minute: 3 sparsities x 5 models, short training and chains; "
+                   help="under a minute: 3 sparsities x 8 models, short training and chains; "
                         "writes to runs/toymodels/quick unless --out is given")
     p.add_argument("--sparsities", type=sparsity_list, default=None,
                    help="comma-separated, default 1 - exp(-linspace(0, 5, 10))[1:]")
@@ -81,8 +85,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.quick:
         args.sparsities = args.sparsities or QUICK_SPARSITIES
-        for name, value in (("models", 5), ("samples", 1000), ("steps", 2000),
-                            ("checkpoints", 6), ("llc_draws", 500), ("llc_chains", 2)):
+        for name, value in (("models", 8), ("samples", 1000), ("steps", 3000),
+                            ("checkpoints", 8), ("llc_draws", 1000), ("llc_chains", 2)):
             if getattr(args, name) == p.get_default(name):
                 setattr(args, name, value)
     if args.samples < args.llc_batch_size:

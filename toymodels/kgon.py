@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default="", help="also write the table to this JSON file")
     args = parser.parse_args(argv)
+    if args.samples < SGLDConfig().batch_size:
+        parser.error(f"--samples must be at least {SGLDConfig().batch_size}")
     torch.set_num_threads(1)
     start = time.perf_counter()
     points = kgon_critical_points()

@@ -81,7 +81,7 @@ def draw_loss(ax, steps, losses, current: int) -> None:
     ax.tick_params(labelsize=6)
 
 
-def render_frame(W, b, steps, losses, current: int, title: str = "", dpi: int = 60) -> np.ndarray:
+def render_frame(W, b, steps, losses, current: int, title: str = "", dpi: int = 72) -> np.ndarray:
     """One frame (RGB array) for checkpoint `current` of a trajectory W (K, m, n), b (K, n)."""
     fig, axes = plt.subplots(1, 3, figsize=(8, 2.8), dpi=dpi,
                              gridspec_kw={"width_ratios": [1, 1, 1.3]})

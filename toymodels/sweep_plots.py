@@ -45,7 +45,7 @@ def plot_loss_vs_llc(result: SweepResult, cfg: SweepConfig, path: Path) -> None:
     norm = matplotlib.colors.Normalize(min(cfg.sparsities), max(cfg.sparsities))
     fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes[0].tolist(),
                  label="sparsity S", fraction=0.02)
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
 
 
