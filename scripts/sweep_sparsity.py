@@ -118,10 +118,11 @@ def main(argv: list[str] | None = None) -> int:
                            {"seed": args.seed, "quick": args.quick, "code_version": code_version()})
     total = time.perf_counter() - start
     for g in summary["groups"]:
-        corr = g["loss_llc_correlation"][-1]
+        r, rho = g["loss_llc_pearson"][-1], g["loss_llc_spearman"][-1]
         print(f"S={g['sparsity']:.3f} {g['init']:>7}: loss {g['final_loss_mean']:.4f}  "
               f"LLC {g['final_llc_mean']:5.2f} ± {g['final_llc_std']:.2f}  "
-              f"r(loss, LLC) {'nan' if corr is None else f'{corr:+.2f}'}  {g['final_kgons']}")
+              f"r {'nan' if r is None else f'{r:+.2f}'} "
+              f"rho {'nan' if rho is None else f'{rho:+.2f}'}  {g['final_kgons']}")
     print(f"wrote {args.out} in {total:.0f} s (train {result.seconds['train']:.0f} s, "
           f"LLC {result.seconds['llc']:.0f} s)")
     if run is not None:

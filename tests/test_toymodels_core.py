@@ -8,7 +8,7 @@ import torch
 from toymodels.critical import find_kgon
 from toymodels.data import one_active, sparse_uniform
 from toymodels.inits import kgon, kgon_init
-from toymodels.model import loss
+from toymodels.model import loss, loss_and_grad
 from toymodels.population import population_loss, relu_moments
 
 torch.set_num_threads(1)
@@ -28,6 +28,22 @@ def test_tied_gradient_matches_hand_derivation():
     assert torch.allclose(W.grad, W_ @ (D + D.T), atol=1e-12)
     # the "copied decoder" bug keeps only the encoder half of the gradient
     assert not torch.allclose(W.grad, W_ @ D.T, atol=1e-3)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fast_loss_and_grad_matches_autograd(weighted):
+    """The autograd-free kernel used by training and SGLD: R replicas x M models."""
+    g = torch.Generator().manual_seed(4)
+    W = torch.randn(3, 5, 2, 6, generator=g, dtype=torch.float64)
+    b = 0.2 * torch.randn(3, 5, 6, generator=g, dtype=torch.float64)
+    x = sparse_uniform(40, 6, 0.4, g, leading=(5,)).double()
+    importance = 0.9 ** torch.arange(6, dtype=torch.float64) if weighted else None
+    Wg, bg = W.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    value = loss(Wg, bg, x, importance)
+    value.sum().backward()
+    fast, gW, gb = loss_and_grad(W, b, x, importance)
+    assert torch.allclose(fast, value.detach()) and torch.allclose(gW, Wg.grad)
+    assert torch.allclose(gb, bg.grad)
 
 
 def test_relu_moments_hand_values():

@@ -44,6 +44,7 @@ class TiedTMS(nn.Module):
 
 
 def loss_and_grad(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor,
+                  importance: torch.Tensor | None = None,
                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """`loss` and its exact gradients for R replicas of M models on shared batches, fast.
 
@@ -59,8 +60,9 @@ def loss_and_grad(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor,
     relu = torch.relu_(z)
     active = torch.sign(relu)  # 1 where z > 0: cheaper than a boolean mask here
     err = relu.sub_(x.unsqueeze(2))
-    value = (err * err).sum(1).sum(-1).T / B  # summing over the batch first is much faster
-    dz = err.mul_(active)  # dL/dz without its factor 2 / B, applied to the small results
+    weighted = err if importance is None else err * importance
+    value = (err * weighted).sum(1).sum(-1).T / B  # summing over the batch first is faster
+    dz = weighted.mul_(active)  # dL/dz without its factor 2 / B, applied to the small results
     D = (x.transpose(-1, -2) @ dz.view(M, B, R * n)).view(M, n, R, n).permute(2, 0, 1, 3)
     scale = 2.0 / B
     return value, W @ (D + D.transpose(-1, -2)) * scale, dz.sum(1).permute(1, 0, 2) * scale

@@ -61,7 +61,7 @@ class SweepResult:
     llc_std: torch.Tensor  # (K, T) spread over chains
     sparsity_index: torch.Tensor  # (T,)
     init_index: torch.Tensor  # (T,)
-    seconds: dict[str, float]
+    seconds: dict[str, float]  # compute time of each stage (as stored, also when resumed)
 
 
 def _labels(cfg: SweepConfig) -> tuple[torch.Tensor, torch.Tensor]:
@@ -105,31 +105,31 @@ def run_sweep(cfg: SweepConfig, run_dir, progress: bool = True) -> SweepResult:
     torch.set_num_threads(1)
     run_dir.mkdir(parents=True, exist_ok=True)
     config = cfg.as_dict()
-    seconds: dict[str, float] = {}
     data = make_data(cfg)
-    start = time.perf_counter()
     trained = _cached(run_dir / "train.pt", config)
     if trained is None:
+        start = time.perf_counter()
         W0, b0 = make_init(cfg)
         traj = train_many(W0, b0, data, cfg.train, seed=cfg.seed, progress=progress)
         trained = {"config": config, "steps": traj.steps, "W": traj.W, "b": traj.b,
-                   "loss": traj.loss}
+                   "loss": traj.loss, "seconds": time.perf_counter() - start}
         save_checkpoint(run_dir / "train.pt", trained)
-    seconds["train"] = time.perf_counter() - start
-    start = time.perf_counter()
     sparsity_index, init_index = _labels(cfg)
     llc = torch.zeros(trained["loss"].shape)
     llc_std = torch.zeros_like(llc)
+    seconds = {"train": trained["seconds"], "llc": 0.0}
     for s in tqdm(range(len(cfg.sparsities)), desc="LLC per sparsity", disable=not progress):
         sel = (sparsity_index == s).nonzero().squeeze(1)
         path = run_dir / f"llc_{s}.pt"
         done = _cached(path, config)
         if done is None:
+            start = time.perf_counter()
             est = llc_batched(trained["W"][:, sel], trained["b"][:, sel], data[sel], cfg.sgld)
-            done = {"config": config, "mean": est.mean.float(), "std": est.std.float()}
+            done = {"config": config, "mean": est.mean.float(), "std": est.std.float(),
+                    "seconds": time.perf_counter() - start}
             save_checkpoint(path, done)
         llc[:, sel], llc_std[:, sel] = done["mean"], done["std"]
-    seconds["llc"] = time.perf_counter() - start
+        seconds["llc"] += done["seconds"]
     return SweepResult(trained["steps"], trained["W"], trained["b"], trained["loss"], llc,
                        llc_std, sparsity_index, init_index, seconds)
 
@@ -149,20 +149,31 @@ def pearson(x: torch.Tensor, y: torch.Tensor) -> float:
     return float((x * y).sum()) / denominator if denominator > 0 and len(x) > 2 else math.nan
 
 
-def correlations(result: SweepResult, n_sparsities: int, n_inits: int) -> np.ndarray:
+def spearman(x: torch.Tensor, y: torch.Tensor) -> float:
+    """Rank correlation (Pearson on ranks; ties are rare for continuous values)."""
+    return pearson(x.argsort().argsort(), y.argsort().argsort())
+
+
+def correlations(result: SweepResult, n_sparsities: int, n_inits: int,
+                 method=pearson) -> np.ndarray:
     """Loss-LLC correlation within each (sparsity, init) at each checkpoint: (S, I, K)."""
     out = np.full((n_sparsities, n_inits, len(result.steps)), np.nan)
     for s in range(n_sparsities):
         for i in range(n_inits):
             sel = (result.sparsity_index == s) & (result.init_index == i)
             for k in range(len(result.steps)):
-                out[s, i, k] = pearson(result.loss[k, sel], result.llc[k, sel])
+                out[s, i, k] = method(result.loss[k, sel], result.llc[k, sel])
     return out
+
+
+def _rounded(values: np.ndarray) -> list[float | None]:
+    return [None if math.isnan(v) else round(float(v), 4) for v in values]
 
 
 def summarise(result: SweepResult, cfg: SweepConfig) -> dict:
     """The summary JSON: per sparsity and init, final loss/LLC, k-gon counts, correlations."""
     corr = correlations(result, len(cfg.sparsities), len(cfg.inits))
+    rank = correlations(result, len(cfg.sparsities), len(cfg.inits), spearman)
     names = classify(result.W[-1], result.b[-1])
     groups = []
     for s, sparsity in enumerate(cfg.sparsities):
@@ -178,8 +189,9 @@ def summarise(result: SweepResult, cfg: SweepConfig) -> dict:
                 "final_llc_mean": float(result.llc[-1, sel].mean()),
                 "final_llc_std": float(result.llc[-1, sel].std()),
                 "final_kgons": dict(sorted(counts.items(), key=lambda kv: -kv[1])),
-                "loss_llc_correlation": [None if math.isnan(c) else round(float(c), 4)
-                                         for c in corr[s, i]],
+                "final_llc_negative": int((result.llc[-1, sel] < 0).sum()),
+                "loss_llc_pearson": _rounded(corr[s, i]),
+                "loss_llc_spearman": _rounded(rank[s, i]),
             })
     return {"steps": result.steps.tolist(), "groups": groups, "seconds": result.seconds}
 

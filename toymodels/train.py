@@ -49,8 +49,10 @@ def checkpoint_steps(steps: int, count: int) -> list[int]:
 
 
 def train_many(W: torch.Tensor, b: torch.Tensor, data: torch.Tensor, cfg: TrainConfig,
-               seed: int = 0, progress: bool = False) -> Trajectory:
-    """Train models W (M, m, n), b (M, n) on their datasets `data` (M, N, n)."""
+               seed: int = 0, progress: bool = False,
+               importance: torch.Tensor | None = None) -> Trajectory:
+    """Train models W (M, m, n), b (M, n) on their datasets `data` (M, N, n); `importance`
+    (n,) weights the outputs' squared errors."""
     gen = torch.Generator().manual_seed(seed)
     W, b = W.detach().clone(), b.detach().clone()  # gradients come from `loss_and_grad`
     opt_cls = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}[cfg.optimizer]
@@ -62,12 +64,12 @@ def train_many(W: torch.Tensor, b: torch.Tensor, data: torch.Tensor, cfg: TrainC
             with torch.no_grad():
                 saved_W.append(W.detach().clone())
                 saved_b.append(b.detach().clone())
-                saved_loss.append(loss(W, b, data))
+                saved_loss.append(loss(W, b, data, importance))
                 saved_steps.append(step)
         if step == cfg.steps:
             break
         idx = torch.randint(data.shape[-2], (cfg.batch_size,), generator=gen)
-        _, gW, gb = loss_and_grad(W[None], b[None], data.index_select(1, idx))
+        _, gW, gb = loss_and_grad(W[None], b[None], data.index_select(1, idx), importance)
         W.grad, b.grad = gW[0], gb[0]
         opt.step()
     return Trajectory(torch.tensor(saved_steps), torch.stack(saved_W), torch.stack(saved_b),
