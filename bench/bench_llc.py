@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -63,7 +63,7 @@ def main() -> None:
 
     per_model = t_devinterp / args.same
     out = {
-        "settings": cfg.as_dict(), "samples": args.samples,
+        "settings": asdict(cfg), "samples": args.samples,
         "devinterp_seconds_per_model": per_model,
         "same_models": {"models": args.same, "devinterp_s": t_devinterp, "batched_s": t_same,
                         "speedup": t_devinterp / t_same, "llc_devinterp": slow,

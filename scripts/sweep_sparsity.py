@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +55,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     d, t, g = SweepConfig(), TrainConfig(), SGLDConfig()
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true",
-                   help="under a minute: 3 sparsities x 8 models, short training and chains; "
+                   help="under a minute: 3 sparsities x 12 models, shorter training and chains; "
                         "writes to runs/toymodels/quick unless --out is given")
     p.add_argument("--sparsities", type=sparsity_list, default=None,
                    help="comma-separated, default 1 - exp(-linspace(0, 5, 10))[1:]")
@@ -85,8 +85,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.quick:
         args.sparsities = args.sparsities or QUICK_SPARSITIES
-        for name, value in (("models", 8), ("samples", 1000), ("steps", 3000),
-                            ("checkpoints", 8), ("llc_draws", 1000), ("llc_chains", 2)):
+        for name, value in (("models", 12), ("samples", 1000), ("steps", 5000),
+                            ("checkpoints", 8), ("llc_draws", 2000), ("llc_chains", 2)):
             if getattr(args, name) == p.get_default(name):
                 setattr(args, name, value)
     if args.samples < args.llc_batch_size:
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                         batch_size=args.llc_batch_size, seed=args.seed))
     if args.sparsities:
         cfg = replace(cfg, sparsities=args.sparsities)
-    run = maybe_wandb(args.wandb, "toymodels-sweep", cfg.as_dict())
+    run = maybe_wandb(args.wandb, "toymodels-sweep", asdict(cfg))
     start = time.perf_counter()
     result = run_sweep(cfg, args.run_dir, progress=not args.no_progress)
     summary = write_report(result, cfg, args.out,

@@ -7,7 +7,7 @@ import torch
 
 from toymodels.critical import find_kgon
 from toymodels.data import one_active, sparse_uniform
-from toymodels.inits import kgon, kgon_init
+from toymodels.inits import kgon, kgon_init, random_init
 from toymodels.model import loss, loss_and_grad
 from toymodels.population import population_loss, relu_moments
 
@@ -78,6 +78,12 @@ def test_one_active_has_exactly_one_feature():
     assert x.max() <= 1 and abs(x.sum(-1).mean() - 0.5) < 0.01
     counts = (x > 0).float().mean((0, 1))
     assert torch.allclose(counts, torch.full((6,), 1 / 6), atol=0.01)
+
+
+def test_random_init_scale():
+    W, b = random_init(2000, 6, 2, torch.Generator().manual_seed(5))
+    assert W.shape == (2000, 2, 6) and (b == 0).all()
+    assert abs(float(W.std()) - math.sqrt(2 / 8)) < 0.01
 
 
 def test_kgon_init_geometry():

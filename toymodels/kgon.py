@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import torch
 
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     cfg = replace(SGLDConfig(), draws=args.draws, chains=args.chains, seed=args.seed)
     llcs = estimate_llcs(points, data, cfg, args.estimator)
     print(format_table(points, llcs))
-    print(f"(n = {len(data)}, {args.estimator} SGLD {cfg.as_dict()}, "
+    print(f"(n = {len(data)}, {args.estimator} SGLD {asdict(cfg)}, "
           f"{time.perf_counter() - start:.0f} s)")
     if args.json:
         write_json(args.json, {
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
                         "loss": p.loss, "grad_norm": p.grad_norm, "lambda": p.theory,
                         "llc_mean": float(r.mean), "llc_std": float(r.std)}
                        for p, r in zip(points, llcs, strict=True)],
-            "meta": {"sgld": cfg.as_dict(), "samples": len(data), "estimator": args.estimator,
+            "meta": {"sgld": asdict(cfg), "samples": len(data), "estimator": args.estimator,
                      "seed": args.seed, "code_version": code_version()}})
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import tempfile
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -48,9 +48,6 @@ class SGLDConfig:
 
     def nbeta_for(self, n: int) -> float:
         return self.nbeta if self.nbeta is not None else n / math.log(n)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass

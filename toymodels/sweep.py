@@ -45,9 +45,6 @@ class SweepConfig:
     sgld: SGLDConfig = field(default_factory=SGLDConfig)
     seed: int = 0
 
-    def as_dict(self) -> dict:
-        return asdict(self)
-
 
 @dataclass
 class SweepResult:
@@ -104,7 +101,7 @@ def run_sweep(cfg: SweepConfig, run_dir, progress: bool = True) -> SweepResult:
     """Train all models in one batch, then estimate LLCs per sparsity (resumable stages)."""
     torch.set_num_threads(1)
     run_dir.mkdir(parents=True, exist_ok=True)
-    config = cfg.as_dict()
+    config = asdict(cfg)
     data = make_data(cfg)
     trained = _cached(run_dir / "train.pt", config)
     if trained is None:

@@ -3,6 +3,7 @@ loss-LLC correlation over training, and polygon GIFs of representative models.""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import matplotlib
@@ -150,5 +151,5 @@ def write_report(result: SweepResult, cfg: SweepConfig, out: Path, meta: dict) -
     summary["gifs"] = write_gifs(result, cfg, out / "gifs")
     write_json(out / "summary.json", summary)
     atomic_write_bytes(out / "kgon_table.md", kgon_table(summary).encode())
-    write_json(out / "meta.json", {**meta, "config": cfg.as_dict(), "seconds": result.seconds})
+    write_json(out / "meta.json", {**meta, "config": asdict(cfg), "seconds": result.seconds})
     return summary

@@ -9,7 +9,7 @@ own dataset), so a single model trained with the same seed sees the same batches
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -27,9 +27,6 @@ class TrainConfig:
     batch_size: int = 256
     optimizer: str = "adam"
     checkpoints: int = 12
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
