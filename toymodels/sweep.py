@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -89,7 +90,7 @@ def make_init(cfg: SweepConfig) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.cat(Ws), torch.cat(bs)
 
 
-def _cached(path, config: dict) -> dict | None:
+def _cached(path: Path, config: dict) -> dict | None:
     """A finished stage's file, if it exists and was made with the same configuration."""
     if not path.is_file():
         return None
@@ -97,7 +98,7 @@ def _cached(path, config: dict) -> dict | None:
     return obj if obj.get("config") == config else None
 
 
-def run_sweep(cfg: SweepConfig, run_dir, progress: bool = True) -> SweepResult:
+def run_sweep(cfg: SweepConfig, run_dir: Path, progress: bool = True) -> SweepResult:
     """Train all models in one batch, then estimate LLCs per sparsity (resumable stages)."""
     torch.set_num_threads(1)
     run_dir.mkdir(parents=True, exist_ok=True)
