@@ -22,3 +22,16 @@ def sparse_uniform(batch: int, n: int, p_active: float | torch.Tensor,
     if binary:
         return mask.float()
     return mask * torch.rand(shape, generator=generator)
+
+
+def one_active(batch: int, n: int, generator: torch.Generator | None = None,
+               leading: tuple[int, ...] = ()) -> torch.Tensor:
+    """Chen et al. (2023) data: exactly one feature, chosen uniformly, active with value U[0, 1].
+
+    Returns a tensor of shape `leading + (batch, n)`.
+    """
+    shape = (*leading, batch)
+    index = torch.randint(n, shape, generator=generator)
+    values = torch.rand(shape, generator=generator)
+    x = torch.zeros((*shape, n))
+    return x.scatter_(-1, index.unsqueeze(-1), values.unsqueeze(-1))
