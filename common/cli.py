@@ -27,6 +27,27 @@ def nonnegative_int(text: str) -> int:
     return value
 
 
+def _float(text: str, minimum: float, inclusive: bool) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value != value or not (value >= minimum if inclusive else value > minimum):
+        sign = ">=" if inclusive else ">"
+        raise argparse.ArgumentTypeError(f"expected a number {sign} {minimum}, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a float > 0."""
+    return _float(text, 0.0, inclusive=False)
+
+
+def nonnegative_float(text: str) -> float:
+    """argparse type: a float >= 0."""
+    return _float(text, 0.0, inclusive=True)
+
+
 def probability(text: str) -> float:
     """argparse type: a float in [0, 1]."""
     try:

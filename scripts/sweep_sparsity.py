@@ -13,32 +13,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common.cli import maybe_wandb, nonnegative_int, positive_int  # noqa: E402
+from common.cli import (  # noqa: E402
+    maybe_wandb,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+)
 from common.io import code_version  # noqa: E402
 from toymodels.llc import SGLDConfig  # noqa: E402
 from toymodels.sweep import SweepConfig  # noqa: E402
 from toymodels.train import TrainConfig  # noqa: E402
 
 QUICK_SPARSITIES = (0.671, 0.938, 0.988)
-
-
-def _float(text: str, minimum: float, inclusive: bool) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (value >= minimum if inclusive else value > minimum) or value != value:
-        sign = ">=" if inclusive else ">"
-        raise argparse.ArgumentTypeError(f"expected a number {sign} {minimum}, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    return _float(text, 0.0, inclusive=False)
-
-
-def nonnegative_float(text: str) -> float:
-    return _float(text, 0.0, inclusive=True)
 
 
 def sparsity_list(text: str) -> tuple[float, ...]:
