@@ -1,0 +1,53 @@
+"""Shared helpers: atomic checkpoints with clear errors, argparse types."""
+
+import argparse
+
+import pytest
+import torch
+
+from common.cli import nonnegative_int, positive_float, positive_int, probability
+from common.io import CheckpointError, load_checkpoint, save_checkpoint, write_json
+
+
+def test_checkpoint_round_trip_and_no_temp_files(tmp_path):
+    path = tmp_path / "sub" / "ckpt.pt"
+    save_checkpoint(path, {"w": torch.arange(3.0), "step": 7})
+    loaded = load_checkpoint(path, required=("w", "step"))
+    assert loaded["step"] == 7 and torch.equal(loaded["w"], torch.arange(3.0))
+    assert [p.name for p in path.parent.iterdir()] == ["ckpt.pt"]
+
+
+def test_bad_checkpoints_raise_one_line_errors(tmp_path):
+    with pytest.raises(CheckpointError, match="not found"):
+        load_checkpoint(tmp_path / "missing.pt")
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="cannot read"):
+        load_checkpoint(corrupt)
+    partial = tmp_path / "partial.pt"
+    save_checkpoint(partial, {"w": torch.zeros(1)})
+    with pytest.raises(CheckpointError, match="lacks step"):
+        load_checkpoint(partial, required=("w", "step"))
+    not_dict = tmp_path / "list.pt"
+    torch.save([1, 2], not_dict)
+    with pytest.raises(CheckpointError, match="does not hold a dict"):
+        load_checkpoint(not_dict)
+
+
+def test_write_json_is_sorted_and_complete(tmp_path):
+    write_json(tmp_path / "m.json", {"b": 1, "a": [1, 2]})
+    assert (tmp_path / "m.json").read_text().startswith('{\n  "a"')
+
+
+@pytest.mark.parametrize("fn,good,bad", [
+    (positive_int, [("3", 3)], ["0", "-1", "x", "1.5"]),
+    (nonnegative_int, [("0", 0)], ["-1", "y"]),
+    (positive_float, [("1e-3", 1e-3)], ["0", "-2", "nan", "z"]),
+    (probability, [("0", 0.0), ("1", 1.0)], ["1.5", "-0.1", "p"]),
+])
+def test_argparse_types(fn, good, bad):
+    for text, value in good:
+        assert fn(text) == value
+    for text in bad:
+        with pytest.raises(argparse.ArgumentTypeError):
+            fn(text)
