@@ -1,0 +1,134 @@
+"""Figures of the Persian rug experiment, drawn from the summary of `persian_rug_sweep`.
+
+Losses are shown relative to the zero predictor p/3, so that every density fits on one axis.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+_MARKERS = "osD^v<>p"
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) < 1e-9
+
+
+def _trained_ns(summary: dict) -> list[int]:
+    return sorted({pt["n"] for pt in summary["trained"]})
+
+
+def plot_loss_vs_r(summary: dict, ps: list[float], path: Path) -> None:
+    """Loss / (p/3) against r at several p: theory, linear baseline, trained, Hadamard."""
+    fig, axes = plt.subplots(1, len(ps), figsize=(4.2 * len(ps), 3.6), squeeze=False)
+    for ax, p in zip(axes[0], ps, strict=True):
+        curve = [c for c in summary["analytic_vs_r"] if _close(c["p"], p)]
+        r = np.array([c["r"] for c in curve])
+        ax.plot(r, [c["loss"] / (p / 3) for c in curve], "k-", label="symmetric optimum")
+        ax.plot(r, [c["linear"] / (p / 3) for c in curve], "k--", label="linear baseline")
+        for i, n in enumerate(_trained_ns(summary)):
+            pts = [q for q in summary["trained"] if q["n"] == n and _close(q["p"], p)]
+            if pts:
+                ax.plot([q["r"] for q in pts], [q["loss"] / (p / 3) for q in pts],
+                        _MARKERS[i % len(_MARKERS)], label=f"trained n={n}", alpha=0.8)
+        had = [q for q in summary["hadamard"] if _close(q["p"], p)]
+        if had:
+            n_max = max(q["n"] for q in had)
+            had = [q for q in had if q["n"] == n_max]
+            ax.plot([q["r"] for q in had], [q["loss"] / (p / 3) for q in had], "r*", ms=10,
+                    label=f"Hadamard n={n_max}")
+        ax.set(title=f"p = {p:g}", xlabel="r = m / n", ylabel="loss / (p/3)", ylim=(0, 1.05))
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def plot_loss_vs_p(summary: dict, rs: list[float], path: Path) -> None:
+    """Loss / (p/3) against p (log axis) at several r."""
+    fig, axes = plt.subplots(1, len(rs), figsize=(4.2 * len(rs), 3.6), squeeze=False)
+    for ax, r in zip(axes[0], rs, strict=True):
+        curve = [c for c in summary["analytic_vs_p"] if _close(c["r"], r)]
+        p = np.array([c["p"] for c in curve])
+        ax.semilogx(p, [c["loss"] / (c["p"] / 3) for c in curve], "k-", label="symmetric optimum")
+        ax.semilogx(p, [c["linear"] / (c["p"] / 3) for c in curve], "k--", label="linear baseline")
+        for i, n in enumerate(_trained_ns(summary)):
+            pts = [q for q in summary["trained"] if q["n"] == n and _close(q["r"], r)]
+            if pts:
+                ax.semilogx([q["p"] for q in pts], [q["loss"] / (q["p"] / 3) for q in pts],
+                            _MARKERS[i % len(_MARKERS)], label=f"trained n={n}", alpha=0.8)
+        had = [q for q in summary["hadamard"] if _close(q["r"], r)]
+        if had:
+            n_max = max(q["n"] for q in had)
+            had = [q for q in had if q["n"] == n_max]
+            ax.semilogx([q["p"] for q in had], [q["loss"] / (q["p"] / 3) for q in had], "r*",
+                        ms=10, label=f"Hadamard n={n_max}")
+        ax.set(title=f"r = {r:g}", xlabel="p (density)", ylabel="loss / (p/3)", ylim=(0, 1.05))
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def plot_rug(hadamard_w: torch.Tensor, trained_w: torch.Tensor, path: Path, block: int = 128,
+             titles: tuple[str, str] = ("Hadamard W", "trained W")) -> None:
+    """Top-left `block` x `block` of the Hadamard W (the fractal rug) next to a trained W."""
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 4.2))
+    for ax, w, title in zip(axes, (hadamard_w, trained_w), titles, strict=True):
+        w = w[:block, :block].float()
+        lim = float(w.abs().max())
+        ax.imshow(w.numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+_DIAGNOSTICS = (
+    ("ratio_to_analytic", "trained loss / symmetric optimum", 1.0),
+    ("diag_cv", "spread of W_ii (std / mean)", 0.0),
+    ("offdiag_norm2_median", "off-diag. row norm^2 (median)", None),
+    ("interference_kurtosis", "excess kurtosis of interference", 0.0),
+)
+
+
+def plot_diagnostics_vs_n(summary: dict, r: float, path: Path) -> None:
+    """Symmetry diagnostics of the trained models at ratio r against n, one line per p."""
+    pts = [q for q in summary["trained"] if _close(q["r"], r)]
+    ps = sorted({q["p"] for q in pts})
+    fig, axes = plt.subplots(1, len(_DIAGNOSTICS), figsize=(16, 3.6))
+    for ax, (key, label, ref) in zip(axes, _DIAGNOSTICS, strict=True):
+        for i, p in enumerate(ps):
+            sel = sorted((q for q in pts if _close(q["p"], p)), key=lambda q: q["n"])
+            vals = [q[key] if key in q else q["diagnostics"][key] for q in sel]
+            ax.semilogx([q["n"] for q in sel], vals, "-" + _MARKERS[i % len(_MARKERS)],
+                        base=2, label=f"p={p:g}")
+        if key == "offdiag_norm2_median":
+            ax.axhline(1 / r - 1, color="k", ls="--", lw=1, label="bound n/m - 1")
+            ax.set_yscale("log")
+        elif ref is not None:
+            ax.axhline(ref, color="k", ls="--", lw=1)
+        if key == "ratio_to_analytic":
+            had = sorted((q for q in summary["hadamard"] if _close(q["r"], r)
+                          and _close(q["p"], 0.045)), key=lambda q: q["n"])
+            if had:
+                ax.semilogx([q["n"] for q in had], [q["ratio_to_analytic"] for q in had], "r*-",
+                            base=2, label="Hadamard p=0.045")
+        ax.set(title=label, xlabel="n")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"trained models at r = {r:g}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
