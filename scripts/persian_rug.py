@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     plot_loss_vs_p(summary, rs, args.out / "loss_vs_p.png")
     had_w, trained_w, label = rug_pair(cfg, args.runs, r=r_main, p=p_main)
     plot_rug(had_w, trained_w, args.out / "rug.png",
-             titles=(f"Hadamard W (n={had_w.shape[0]}, r={r_main:g}), top-left block",
-                     label + ", top-left block"))
+             titles=(f"Hadamard W (n={had_w.shape[0]}, r={r_main:g}), diagonal blanked",
+                     label + ", rows / W_ii"))
     plot_diagnostics_vs_n(summary, r_main, args.out / "diagnostics_vs_n.png")
     summary["seconds"] = time.perf_counter() - start
     write_json(args.out / "summary.json", summary)

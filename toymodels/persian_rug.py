@@ -1,4 +1,4 @@
-"""The semi-analytic loss of a permutation-symmetric untied toy model (Cowsik, Dolev, Infanger 2024).
+"""Semi-analytic loss of the permutation-symmetric untied toy model (Cowsik, Dolev, Infanger 2024).
 
 Model y = ReLU(W x + b) with W = W_out W_in of rank m, data x_i = B_i U_i (B_i ~ Bernoulli(p),
 U_i ~ U[0, 1]), loss the per-feature MSE. Write W = a W' with W'_ii = 1 and fold the bias into the
@@ -31,14 +31,14 @@ _SPAN = 12.0  # Gaussian mass beyond 12 sigma is ~1e-33
 
 
 def G(t: np.ndarray) -> np.ndarray:
-    """E_u[u (u + t)_+] for u ~ U[0, 1]: 0 for t <= -1, 1/3 + t/2 - t^3/6 on (-1, 0), 1/3 + t/2 after."""
+    """E_u[u (u + t)_+], u ~ U[0, 1]: 0 (t <= -1), 1/3 + t/2 - t^3/6 (-1 < t < 0), 1/3 + t/2."""
     t = np.asarray(t, dtype=float)
     inner = 1 / 3 + t / 2 - t**3 / 6
     return np.where(t <= -1, 0.0, np.where(t < 0, inner, 1 / 3 + t / 2))
 
 
 def H(t: np.ndarray) -> np.ndarray:
-    """E_u[(u + t)_+^2] for u ~ U[0, 1]: 0 for t <= -1, (1 + t)^3 / 3 on (-1, 0), 1/3 + t + t^2 after."""
+    """E_u[(u + t)_+^2], u ~ U[0, 1]: 0 (t <= -1), (1 + t)^3 / 3 (-1 < t < 0), 1/3 + t + t^2."""
     t = np.asarray(t, dtype=float)
     return np.where(t <= -1, 0.0, np.where(t < 0, (1 + t) ** 3 / 3, 1 / 3 + t + t**2))
 

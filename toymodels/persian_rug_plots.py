@@ -81,11 +81,16 @@ def plot_loss_vs_p(summary: dict, rs: list[float], path: Path) -> None:
 
 def plot_rug(hadamard_w: torch.Tensor, trained_w: torch.Tensor, path: Path, block: int = 128,
              titles: tuple[str, str] = ("Hadamard W", "trained W")) -> None:
-    """Top-left `block` x `block` of the Hadamard W (the fractal rug) next to a trained W."""
-    fig, axes = plt.subplots(1, 2, figsize=(8.4, 4.2))
+    """Top-left `block` x `block` of the Hadamard W (the fractal rug) next to a trained W.
+
+    Rows are scaled to unit diagonal and the diagonal is blanked, so the colours show the
+    off-diagonal interference on a common scale (clipped at the 99.5% quantile).
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 4.4))
     for ax, w, title in zip(axes, (hadamard_w, trained_w), titles, strict=True):
-        w = w[:block, :block].float()
-        lim = float(w.abs().max())
+        w = (w / w.diagonal()[:, None])[:block, :block].float()
+        w.fill_diagonal_(0.0)
+        lim = float(w.abs().quantile(0.995))
         ax.imshow(w.numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
         ax.set_title(title, fontsize=9)
         ax.set_xticks([])
@@ -99,6 +104,7 @@ _DIAGNOSTICS = (
     ("ratio_to_analytic", "trained loss / symmetric optimum", 1.0),
     ("diag_cv", "spread of W_ii (std / mean)", 0.0),
     ("offdiag_norm2_median", "off-diag. row norm^2 (median)", None),
+    ("interference_skew", "skewness of interference", 0.0),
     ("interference_kurtosis", "excess kurtosis of interference", 0.0),
 )
 
@@ -107,7 +113,7 @@ def plot_diagnostics_vs_n(summary: dict, r: float, path: Path) -> None:
     """Symmetry diagnostics of the trained models at ratio r against n, one line per p."""
     pts = [q for q in summary["trained"] if _close(q["r"], r)]
     ps = sorted({q["p"] for q in pts})
-    fig, axes = plt.subplots(1, len(_DIAGNOSTICS), figsize=(16, 3.6))
+    fig, axes = plt.subplots(1, len(_DIAGNOSTICS), figsize=(19, 3.6))
     for ax, (key, label, ref) in zip(axes, _DIAGNOSTICS, strict=True):
         for i, p in enumerate(ps):
             sel = sorted((q for q in pts if _close(q["p"], p)), key=lambda q: q["n"])
