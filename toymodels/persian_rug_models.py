@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from toymodels.data import sparse_uniform
-from toymodels.persian_rug import golden_min, symmetric_loss, variance_x
+from toymodels.persian_rug import golden_min, optimum_at_sigma, symmetric_loss, variance_x
 
 
 def sylvester_hadamard(n: int) -> torch.Tensor:
@@ -99,16 +99,21 @@ def _moments(v: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 @torch.no_grad()
 def symmetry_diagnostics(w: torch.Tensor, b: torch.Tensor, p: float, r: float,
-                         samples: int = 4096, seed: int = 2) -> dict[str, float]:
+                         samples: int = 4096, seed: int = 2,
+                         max_features: int = 256) -> dict[str, float]:
     """How close y = ReLU(W x + b) is to the permutation-symmetric Gaussian ansatz.
 
     - diag_cv, bias_std: relative spread of W_ii and spread of b_i (0 if symmetric);
+      weak_fraction: features with W_ii below a quarter of the median (nearly dropped);
     - offdiag_norm2_*: squared off-diagonal row norms of W_ij / W_ii against the bound n/m - 1;
     - weight_kurtosis, n_eff_over_n: excess kurtosis of the off-diagonal entries of each row,
       and (sum w^2)^2 / sum w^4 / n, the fraction of features that effectively interfere;
     - interference_skew, interference_kurtosis: moments of nu_i over samples (0 for a Gaussian);
     - gaussian_prediction: the mean per-feature loss the Gaussian model predicts from each
-      feature's own scale W_ii, shift and noise level (compare with the Monte Carlo loss).
+      feature's own scale W_ii, shift and noise level (compare with the Monte Carlo loss);
+    - gaussian_optimum_own_sigma: the best loss of Gaussian interference with each feature's own
+      noise level (scale and shift re-optimised; mean over up to `max_features` features). A
+      trained loss below it cannot come from a better noise level: it needs non-Gaussian noise.
     """
     w, b = w.double(), b.double().reshape(-1)
     n = w.shape[0]
@@ -128,12 +133,16 @@ def symmetry_diagnostics(w: torch.Tensor, b: torch.Tensor, p: float, r: float,
     mus = (off.sum(1) * mean_x + b / diag).numpy()
     sigmas = np.sqrt(norm2.numpy() * var)
     pred = [symmetric_loss(a, mu, s, p) for a, mu, s in zip(diag.numpy(), mus, sigmas, strict=True)]
+    pick = torch.randperm(n, generator=gen)[:max_features].numpy()
+    own = [optimum_at_sigma(s, p).loss for s in sigmas[pick]]
     return {
         "diag_mean": float(diag.mean()), "diag_cv": float(diag.std() / diag.mean().abs()),
+        "weak_fraction": float((diag < 0.25 * diag.median()).double().mean()),
         "bias_mean": float(b.mean()), "bias_std": float(b.std()),
         "offdiag_norm2_mean": float(norm2.mean()), "offdiag_norm2_median": float(norm2.median()),
         "offdiag_norm2_bound": 1 / r - 1,
         "weight_kurtosis": float(w_kurt.median()), "n_eff_over_n": float((n_eff / n).median()),
         "interference_skew": float(skew.median()), "interference_kurtosis": float(kurt.median()),
         "gaussian_prediction": float(np.mean(pred)),
+        "gaussian_optimum_own_sigma": float(np.mean(own)),
     }

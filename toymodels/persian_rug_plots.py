@@ -21,8 +21,21 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) < 1e-9
 
 
+def _trained(summary: dict, init: str = "random") -> list[dict]:
+    return [q for q in summary["trained"] if q.get("init", "random") == init]
+
+
 def _trained_ns(summary: dict) -> list[int]:
-    return sorted({pt["n"] for pt in summary["trained"]})
+    return sorted({pt["n"] for pt in _trained(summary)})
+
+
+def _plot_hadamard_init(ax, summary: dict, key: str, value: float, x: str, plot) -> None:
+    """Models trained from the Hadamard start, as crosses (one colour per n)."""
+    for i, n in enumerate(sorted({q["n"] for q in _trained(summary, "hadamard")})):
+        pts = [q for q in _trained(summary, "hadamard") if q["n"] == n and _close(q[key], value)]
+        if pts:
+            plot(ax, [q[x] for q in pts], [q["loss"] / (q["p"] / 3) for q in pts],
+                 "x", color=f"C{5 + i}", ms=8, label=f"trained from Hadamard, n={n}")
 
 
 def plot_loss_vs_r(summary: dict, ps: list[float], path: Path) -> None:
@@ -34,7 +47,7 @@ def plot_loss_vs_r(summary: dict, ps: list[float], path: Path) -> None:
         ax.plot(r, [c["loss"] / (p / 3) for c in curve], "k-", label="symmetric optimum")
         ax.plot(r, [c["linear"] / (p / 3) for c in curve], "k--", label="linear baseline")
         for i, n in enumerate(_trained_ns(summary)):
-            pts = [q for q in summary["trained"] if q["n"] == n and _close(q["p"], p)]
+            pts = [q for q in _trained(summary) if q["n"] == n and _close(q["p"], p)]
             if pts:
                 ax.plot([q["r"] for q in pts], [q["loss"] / (p / 3) for q in pts],
                         _MARKERS[i % len(_MARKERS)], label=f"trained n={n}", alpha=0.8)
@@ -44,6 +57,7 @@ def plot_loss_vs_r(summary: dict, ps: list[float], path: Path) -> None:
             had = [q for q in had if q["n"] == n_max]
             ax.plot([q["r"] for q in had], [q["loss"] / (p / 3) for q in had], "r*", ms=10,
                     label=f"Hadamard n={n_max}")
+        _plot_hadamard_init(ax, summary, "p", p, "r", type(ax).plot)
         ax.set(title=f"p = {p:g}", xlabel="r = m / n", ylabel="loss / (p/3)", ylim=(0, 1.05))
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=7)
@@ -61,7 +75,7 @@ def plot_loss_vs_p(summary: dict, rs: list[float], path: Path) -> None:
         ax.semilogx(p, [c["loss"] / (c["p"] / 3) for c in curve], "k-", label="symmetric optimum")
         ax.semilogx(p, [c["linear"] / (c["p"] / 3) for c in curve], "k--", label="linear baseline")
         for i, n in enumerate(_trained_ns(summary)):
-            pts = [q for q in summary["trained"] if q["n"] == n and _close(q["r"], r)]
+            pts = [q for q in _trained(summary) if q["n"] == n and _close(q["r"], r)]
             if pts:
                 ax.semilogx([q["p"] for q in pts], [q["loss"] / (q["p"] / 3) for q in pts],
                             _MARKERS[i % len(_MARKERS)], label=f"trained n={n}", alpha=0.8)
@@ -71,6 +85,7 @@ def plot_loss_vs_p(summary: dict, rs: list[float], path: Path) -> None:
             had = [q for q in had if q["n"] == n_max]
             ax.semilogx([q["p"] for q in had], [q["loss"] / (q["p"] / 3) for q in had], "r*",
                         ms=10, label=f"Hadamard n={n_max}")
+        _plot_hadamard_init(ax, summary, "r", r, "p", type(ax).semilogx)
         ax.set(title=f"r = {r:g}", xlabel="p (density)", ylabel="loss / (p/3)", ylim=(0, 1.05))
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=7)
@@ -111,7 +126,7 @@ _DIAGNOSTICS = (
 
 def plot_diagnostics_vs_n(summary: dict, r: float, path: Path) -> None:
     """Symmetry diagnostics of the trained models at ratio r against n, one line per p."""
-    pts = [q for q in summary["trained"] if _close(q["r"], r)]
+    pts = [q for q in _trained(summary) if _close(q["r"], r)]
     ps = sorted({q["p"] for q in pts})
     fig, axes = plt.subplots(1, len(_DIAGNOSTICS), figsize=(19, 3.6))
     for ax, (key, label, ref) in zip(axes, _DIAGNOSTICS, strict=True):
@@ -134,7 +149,7 @@ def plot_diagnostics_vs_n(summary: dict, r: float, path: Path) -> None:
         ax.set(title=label, xlabel="n")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
-    fig.suptitle(f"trained models at r = {r:g}", fontsize=10)
+    fig.suptitle(f"models trained from random init at r = {r:g}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

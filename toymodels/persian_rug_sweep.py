@@ -32,6 +32,7 @@ class Job:
     r: float
     ps: tuple[float, ...]
     steps: int
+    init: str = "random"  # or "hadamard": start at the fitted Hadamard model
 
     @property
     def m(self) -> int:
@@ -63,22 +64,41 @@ def default_config(quick: bool = False, seed: int = 0) -> SweepConfig:
             eval_samples=4096, diag_samples=1024, lr_scale=1e-2, seed=seed)
     jobs = [Job(64, r, ps, 4000) for r in rs] + [Job(256, r, ps, 3000) for r in rs]
     jobs += [Job(1024, 0.25, (0.01, 0.045, 0.2), 1500), Job(2048, 0.25, (0.01, 0.045), 1500)]
+    # the same points started at the fitted Hadamard model: is the symmetric point stable?
+    jobs += [Job(256, 0.25, (0.01, 0.045, 0.2), 1500, "hadamard"),
+             Job(1024, 0.25, (0.01, 0.045, 0.2), 800, "hadamard")]
     return SweepConfig(jobs=tuple(jobs), hadamard_ns=(256, 1024, 2048), hadamard_rs=rs,
                        hadamard_ps=ps, lr_scale=1e-2, seed=seed)
 
 
 def _ckpt_name(job: Job, cfg: SweepConfig) -> str:
     ps = "-".join(f"{p:g}" for p in job.ps)
-    return f"untied_n{job.n}_m{job.m}_p{ps}_t{job.steps}_lr{cfg.lr_scale:g}_s{cfg.seed}.pt"
+    init = "" if job.init == "random" else f"{job.init}_"
+    return f"untied_{init}n{job.n}_m{job.m}_p{ps}_t{job.steps}_lr{cfg.lr_scale:g}_s{cfg.seed}.pt"
+
+
+def hadamard_init(job: Job, seed: int, samples: int = 4096) -> tuple[torch.Tensor, ...]:
+    """(w_in, w_out, b) stacked over job.ps: the Hadamard model with scale and bias fitted per p."""
+    w_in, w_out = hadamard_weights(job.n, job.m, seed=seed)
+    params = []
+    for p in job.ps:
+        a, b = fit_scale_bias(w_out @ w_in, p, samples=samples, seed=seed)
+        params.append((w_in * a**0.5, w_out * a**0.5, torch.full((job.n,), b)))
+    return tuple(torch.stack(t) for t in zip(*params, strict=True))
+
+
+def _train(job: Job, cfg: SweepConfig, run_dir: Path, progress: bool = False, log=None):
+    train_cfg = TrainConfig(n=job.n, m=job.m, ps=job.ps, steps=job.steps,
+                            lr_scale=cfg.lr_scale, seed=cfg.seed, init=job.init)
+    init = hadamard_init(job, cfg.seed) if job.init == "hadamard" else None
+    return train_untied(train_cfg, checkpoint=run_dir / _ckpt_name(job, cfg), progress=progress,
+                        log=log, init_params=init)
 
 
 def run_job(job: Job, cfg: SweepConfig, run_dir: Path, progress: bool = True,
             log=None) -> list[dict]:
     """Train one job (resuming from its checkpoint) and measure every model in it."""
-    train_cfg = TrainConfig(n=job.n, m=job.m, ps=job.ps, steps=job.steps,
-                            lr_scale=cfg.lr_scale, seed=cfg.seed)
-    ckpt = run_dir / _ckpt_name(job, cfg)
-    models, history = train_untied(train_cfg, checkpoint=ckpt, progress=progress, log=log)
+    models, history = _train(job, cfg, run_dir, progress=progress, log=log)
     w_all = models.effective_w()
     points = []
     for k, p in enumerate(job.ps):
@@ -87,7 +107,8 @@ def run_job(job: Job, cfg: SweepConfig, run_dir: Path, progress: bool = True,
         opt = symmetric_optimum(job.r, p)
         diag = symmetry_diagnostics(w, b, p, job.r, cfg.diag_samples, seed=cfg.seed + 2)
         points.append({
-            "kind": "trained", "n": job.n, "m": job.m, "r": job.r, "p": p, "steps": job.steps,
+            "kind": "trained", "init": job.init, "n": job.n, "m": job.m, "r": job.r, "p": p,
+            "steps": job.steps,
             "loss": loss, "loss_se": se, "analytic": opt.loss, "linear": opt.linear_baseline,
             "ratio_to_analytic": loss / opt.loss, "diagnostics": diag,
             "final_train_loss": history[-1][k + 1]})
@@ -143,13 +164,16 @@ def run_sweep(cfg: SweepConfig, run_dir: Path, progress: bool = True, log=None) 
 def gap_table(trained: list[dict], r: float) -> list[dict]:
     """Trained / analytic ratio and the symmetry diagnostics per (n, p) at ratio r."""
     rows = []
-    for q in sorted((q for q in trained if abs(q["r"] - r) < 1e-9), key=lambda q: (q["p"], q["n"])):
+    sel = (q for q in trained if abs(q["r"] - r) < 1e-9)
+    for q in sorted(sel, key=lambda q: (q["init"], q["p"], q["n"])):
         d = q["diagnostics"]
-        rows.append({"n": q["n"], "p": q["p"], "np": q["n"] * q["p"],
+        rows.append({"n": q["n"], "p": q["p"], "init": q["init"], "np": q["n"] * q["p"],
                      "ratio_to_analytic": q["ratio_to_analytic"],
                      "ratio_to_linear": q["loss"] / q["linear"],
                      "gaussian_prediction_over_loss": d["gaussian_prediction"] / q["loss"],
-                     **{k: d[k] for k in ("diag_cv", "bias_std", "offdiag_norm2_median",
+                     "gaussian_own_sigma_over_loss": d["gaussian_optimum_own_sigma"] / q["loss"],
+                     **{k: d[k] for k in ("diag_cv", "weak_fraction", "bias_std",
+                                          "offdiag_norm2_median",
                                           "weight_kurtosis", "n_eff_over_n",
                                           "interference_skew", "interference_kurtosis")}})
     return rows
@@ -159,10 +183,8 @@ def rug_pair(cfg: SweepConfig, run_dir: Path, n_hadamard: int = 256, r: float = 
              p: float = 0.045) -> tuple[torch.Tensor, torch.Tensor, str]:
     """(Hadamard W, a trained W, its label): the trained one from the largest n at (r, p)."""
     w_in, w_out = hadamard_weights(n_hadamard, round(r * n_hadamard), seed=cfg.seed)
-    jobs = [j for j in cfg.jobs if abs(j.r - r) < 1e-9 and p in j.ps]
+    jobs = [j for j in cfg.jobs if abs(j.r - r) < 1e-9 and p in j.ps and j.init == "random"]
     job = max(jobs, key=lambda j: j.n)
-    train_cfg = TrainConfig(n=job.n, m=job.m, ps=job.ps, steps=job.steps,
-                            lr_scale=cfg.lr_scale, seed=cfg.seed)
-    models, _ = train_untied(train_cfg, checkpoint=run_dir / _ckpt_name(job, cfg), progress=False)
+    models, _ = _train(job, cfg, run_dir)
     w = models.effective_w()[job.ps.index(p)]
     return w_out @ w_in, w, f"trained W (n={job.n}, r={r:g}, p={p:g})"

@@ -60,6 +60,7 @@ class TrainConfig:
     lr_scale: float = 3e-3  # lr = lr_scale / sqrt(n)
     decay_frac: float = 0.2
     seed: int = 0
+    init: str = "random"  # a label for `init_params` when the caller passes them
 
 
 def _lr_at(cfg: TrainConfig, step: int) -> float:
@@ -90,15 +91,22 @@ def _config_key(cfg: TrainConfig) -> dict:
 
 
 def train_untied(cfg: TrainConfig, checkpoint: str | Path | None = None,
-                 checkpoint_every: int = 500, progress: bool = True,
-                 log=None) -> tuple[UntiedModels, list[list[float]]]:
+                 checkpoint_every: int = 500, progress: bool = True, log=None,
+                 init_params: tuple[torch.Tensor, ...] | None = None,
+                 ) -> tuple[UntiedModels, list[list[float]]]:
     """Train len(cfg.ps) models at once; resume from `checkpoint` when it holds this config.
 
-    Returns the models and the loss history (one row of per-model batch losses every 50 steps).
+    `init_params` = (w_in [K, m, n], w_out [K, n, m], b [K, n]) replaces the random init (e.g. to
+    start from the Hadamard model); name it in `cfg.init`. Returns the models and the loss
+    history (one row of per-model batch losses every 50 steps).
     """
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     models = UntiedModels(len(cfg.ps), cfg.n, cfg.m, generator=gen)
+    if init_params is not None:
+        with torch.no_grad():
+            for param, value in zip(models.parameters(), init_params, strict=True):
+                param.copy_(value)
     opt = torch.optim.Adam(models.parameters(), lr=_lr_at(cfg, 0))
     ps = torch.tensor(cfg.ps, dtype=torch.float32)
     start, history = 0, []
