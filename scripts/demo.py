@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGES: list[tuple[str, list[str]]] = [
     ("Othello: a short match between classic players",
      ["othello/play.py", "--games", "4", "--p1", "alphabeta:3", "--p2", "greedy", "--seed", "0"]),
+    ("Persian rug: untied toy models vs the symmetric semi-analytic optimum",
+     ["scripts/persian_rug.py", "--quick"]),
 ]
 
 

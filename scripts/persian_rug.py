@@ -32,12 +32,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, about a minute")
     parser.add_argument("--seed", type=nonnegative_int, default=0)
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "persian_rug")
-    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "persian_rug")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default results/persian_rug, with --quick "
+                             "results/persian_rug/quick so the full results stay)")
+    parser.add_argument("--runs", type=Path, default=None,
+                        help="checkpoint folder (default runs/persian_rug[/quick])")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     parser.add_argument("--wandb", action="store_true", help="log training losses offline")
     args = parser.parse_args(argv)
 
+    sub = ("quick",) if args.quick else ()
+    args.out = args.out or ROOT.joinpath("results", "persian_rug", *sub)
+    args.runs = args.runs or ROOT.joinpath("runs", "persian_rug", *sub)
     torch.set_num_threads(1)
     cfg = default_config(quick=args.quick, seed=args.seed)
     run = maybe_wandb(args.wandb, "persian_rug", {"quick": args.quick, "seed": args.seed})
@@ -62,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                                          "quick": args.quick, "code_version": code_version(),
                                          "script": "scripts/persian_rug.py"})
     for row in summary["gap_r0.25"]:
-        print(f"n={row['n']:5d} p={row['p']:<6g} trained/analytic={row['ratio_to_analytic']:.3f} "
+        print(f"{row['init']:>8s} n={row['n']:5d} p={row['p']:<6g} trained/analytic={row['ratio_to_analytic']:.3f} "
               f"trained/linear={row['ratio_to_linear']:.3f} diag_cv={row['diag_cv']:.2f} "
               f"offdiag_norm2={row['offdiag_norm2_median']:.2f} "
               f"skew={row['interference_skew']:.2f}")

@@ -59,7 +59,8 @@ def default_config(quick: bool = False, seed: int = 0) -> SweepConfig:
     rs = (0.125, 0.25, 0.5)
     if quick:
         return SweepConfig(
-            jobs=(Job(64, 0.25, (0.02, 0.045, 0.2), 1500), Job(128, 0.25, (0.045,), 1500)),
+            jobs=(Job(64, 0.25, (0.02, 0.045, 0.2), 1500), Job(128, 0.25, (0.045,), 1500),
+                  Job(64, 0.25, (0.045, 0.2), 600, "hadamard")),
             hadamard_ns=(64, 256), hadamard_rs=(0.25,), hadamard_ps=(0.02, 0.045, 0.2),
             eval_samples=4096, diag_samples=1024, lr_scale=1e-2, seed=seed)
     jobs = [Job(64, r, ps, 4000) for r in rs] + [Job(256, r, ps, 3000) for r in rs]

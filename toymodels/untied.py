@@ -87,7 +87,10 @@ def evaluate(models: UntiedModels, ps: torch.Tensor, samples: int, seed: int,
 
 
 def _config_key(cfg: TrainConfig) -> dict:
-    return asdict(cfg) | {"ps": list(cfg.ps)}
+    key = asdict(cfg) | {"ps": list(cfg.ps)}
+    if cfg.init == "random":  # checkpoints written before `init` existed stay valid
+        del key["init"]
+    return key
 
 
 def train_untied(cfg: TrainConfig, checkpoint: str | Path | None = None,
