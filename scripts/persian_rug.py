@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
                                          "quick": args.quick, "code_version": code_version(),
                                          "script": "scripts/persian_rug.py"})
     for row in summary["gap_r0.25"]:
-        print(f"{row['init']:>8s} n={row['n']:5d} p={row['p']:<6g} trained/analytic={row['ratio_to_analytic']:.3f} "
+        print(f"{row['init']:>8s} n={row['n']:5d} p={row['p']:<6g} "
+              f"trained/analytic={row['ratio_to_analytic']:.3f} "
               f"trained/linear={row['ratio_to_linear']:.3f} diag_cv={row['diag_cv']:.2f} "
               f"offdiag_norm2={row['offdiag_norm2_median']:.2f} "
               f"skew={row['interference_skew']:.2f}")
