@@ -1,8 +1,9 @@
 """The Persian rug (Cowsik, Dolev, Infanger 2024): trained untied toy models against the symmetric
 semi-analytic optimum, the linear baseline and the forward-engineered Hadamard model.
 
-Writes results/persian_rug/{loss_vs_r,loss_vs_p,rug,diagnostics_vs_n}.png, summary.json and
-meta.json; checkpoints of the trained models go to runs/persian_rug/ (a rerun resumes them).
+Writes results/persian_rug/{loss_vs_r,loss_vs_p,rug,diagnostics_vs_n,interference}.png,
+summary.json and meta.json; checkpoints of the trained models go to runs/persian_rug/ (a rerun
+resumes them).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ sys.path.insert(0, str(ROOT))
 
 from common.cli import maybe_wandb, nonnegative_int  # noqa: E402
 from common.io import code_version, write_json  # noqa: E402
+from toymodels.persian_rug_models import hadamard_weights, interference_samples  # noqa: E402
 from toymodels.persian_rug_plots import (  # noqa: E402
     plot_diagnostics_vs_n,
+    plot_interference,
     plot_loss_vs_p,
     plot_loss_vs_r,
     plot_rug,
@@ -62,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
              titles=(f"Hadamard W (n={had_w.shape[0]}, r={r_main:g}), diagonal blanked",
                      label + ", rows / W_ii"))
     plot_diagnostics_vs_n(summary, r_main, args.out / "diagnostics_vs_n.png")
+    n_big = trained_w.shape[0]
+    w_in, w_out = hadamard_weights(n_big, round(r_main * n_big), seed=args.seed)
+    gen = torch.Generator().manual_seed(args.seed)
+    plot_interference({f"Hadamard n={n_big}": interference_samples(w_out @ w_in, p_main, 2048, gen),
+                       label: interference_samples(trained_w, p_main, 2048, gen)},
+                      p_main, args.out / "interference.png")
     summary["seconds"] = time.perf_counter() - start
     write_json(args.out / "summary.json", summary)
     write_json(args.out / "meta.json", {"config": summary["config"], "seed": args.seed,

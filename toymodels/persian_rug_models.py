@@ -97,6 +97,22 @@ def _moments(v: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
     return (c**3).mean(dim=dim) / var**1.5, (c**4).mean(dim=dim) / var**2 - 3
 
 
+def _unit_diagonal_offdiag(w: torch.Tensor) -> torch.Tensor:
+    """W_ij / W_ii with the diagonal set to zero."""
+    wn = w / w.diagonal()[:, None]
+    return wn - torch.diag(wn.diagonal())
+
+
+@torch.no_grad()
+def interference_samples(w: torch.Tensor, p: float, samples: int,
+                         gen: torch.Generator, chunk: int = 2048) -> torch.Tensor:
+    """nu_i = sum_{j != i} W_ij x_j / W_ii on fresh samples, [samples, n] (float64)."""
+    off = _unit_diagonal_offdiag(w.double())
+    out = [sparse_uniform(min(chunk, samples - k), w.shape[0], p, generator=gen).double() @ off.T
+           for k in range(0, samples, chunk)]
+    return torch.cat(out)
+
+
 @torch.no_grad()
 def symmetry_diagnostics(w: torch.Tensor, b: torch.Tensor, p: float, r: float,
                          samples: int = 4096, seed: int = 2,
@@ -118,17 +134,14 @@ def symmetry_diagnostics(w: torch.Tensor, b: torch.Tensor, p: float, r: float,
     w, b = w.double(), b.double().reshape(-1)
     n = w.shape[0]
     diag = w.diagonal()
-    wn = w / diag[:, None]
-    off = wn - torch.diag(wn.diagonal())
+    off = _unit_diagonal_offdiag(w)
     norm2 = (off**2).sum(1)
     n_eff = norm2**2 / (off**4).sum(1)
     mask = ~torch.eye(n, dtype=torch.bool)
     entries = off[mask].view(n, n - 1)
     _, w_kurt = _moments(entries, dim=1)
     gen = torch.Generator().manual_seed(seed)
-    nus = [x.double() @ off.T for x, _ in _sample_pre_activations(w.float(), p, samples, gen)]
-    nu = torch.cat(nus)
-    skew, kurt = _moments(nu, dim=0)
+    skew, kurt = _moments(interference_samples(w, p, samples, gen), dim=0)
     mean_x, var = p / 2, variance_x(p)
     mus = (off.sum(1) * mean_x + b / diag).numpy()
     sigmas = np.sqrt(norm2.numpy() * var)

@@ -153,3 +153,21 @@ def plot_diagnostics_vs_n(summary: dict, r: float, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def plot_interference(nus: dict[str, torch.Tensor], p: float, path: Path) -> None:
+    """Histograms (log scale) of the standardised interference nu_i, pooled over features,
+    against the standard normal that the symmetric theory assumes."""
+    fig, ax = plt.subplots(figsize=(5.6, 3.8))
+    bins = np.linspace(-6, 8, 141)
+    for i, (label, nu) in enumerate(nus.items()):
+        z = ((nu - nu.mean(0)) / nu.std(0)).flatten().numpy()
+        ax.hist(z, bins=bins, density=True, histtype="step", color=f"C{i}", label=label)
+    g = np.linspace(-6, 8, 400)
+    ax.plot(g, np.exp(-g**2 / 2) / np.sqrt(2 * np.pi), "k--", lw=1, label="N(0, 1)")
+    ax.set(yscale="log", ylim=(1e-6, 1), xlabel="standardised interference",
+           ylabel="density", title=f"interference at p = {p:g}")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
