@@ -25,73 +25,56 @@ def _trained(summary: dict, init: str = "random") -> list[dict]:
     return [q for q in summary["trained"] if q.get("init", "random") == init]
 
 
-def _trained_ns(summary: dict) -> list[int]:
-    return sorted({pt["n"] for pt in _trained(summary)})
+def _loss_panels(summary: dict, fixed: str, values: list[float], x: str, curves: str,
+                 path: Path, xlabel: str) -> None:
+    """One panel per value of `fixed` (p or r): loss / (p/3) against `x` (r or p) for the
+    symmetric optimum, the linear baseline, trained models (by n and init) and Hadamard."""
+    fig, axes = plt.subplots(1, len(values), figsize=(4.2 * len(values), 3.6), squeeze=False)
+    log_x = x == "p"
+    for ax, value in zip(axes[0], values, strict=True):
+        plot = ax.semilogx if log_x else ax.plot
 
+        def rel(points: list[dict]) -> list[float]:
+            return [q["loss"] / (q["p"] / 3) for q in points]
 
-def _plot_hadamard_init(ax, summary: dict, key: str, value: float, x: str, plot) -> None:
-    """Models trained from the Hadamard start, as crosses (one colour per n)."""
-    for i, n in enumerate(sorted({q["n"] for q in _trained(summary, "hadamard")})):
-        pts = [q for q in _trained(summary, "hadamard") if q["n"] == n and _close(q[key], value)]
-        if pts:
-            plot(ax, [q[x] for q in pts], [q["loss"] / (q["p"] / 3) for q in pts],
-                 "x", color=f"C{5 + i}", ms=8, label=f"trained from Hadamard, n={n}")
+        curve = [c for c in summary[curves] if _close(c[fixed], value)]
+        plot([c[x] for c in curve], rel(curve), "k-", label="symmetric optimum")
+        plot([c[x] for c in curve], [c["linear"] / (c["p"] / 3) for c in curve], "k--",
+             label="linear baseline")
+        for init, style in (("random", None), ("hadamard", "x")):
+            for i, n in enumerate(sorted({q["n"] for q in _trained(summary, init)})):
+                pts = [q for q in _trained(summary, init)
+                       if q["n"] == n and _close(q[fixed], value)]
+                if not pts:
+                    continue
+                if style is None:
+                    plot([q[x] for q in pts], rel(pts), _MARKERS[i % len(_MARKERS)], alpha=0.8,
+                         color=f"C{i}", label=f"trained n={n}")
+                else:
+                    plot([q[x] for q in pts], rel(pts), "x", ms=8, color=f"C{5 + i}",
+                         label=f"trained from Hadamard, n={n}")
+        had = [q for q in summary["hadamard"] if _close(q[fixed], value)]
+        if had:
+            n_max = max(q["n"] for q in had)
+            had = [q for q in had if q["n"] == n_max]
+            plot([q[x] for q in had], rel(had), "r*", ms=10, label=f"Hadamard n={n_max}")
+        ax.set(title=f"{fixed} = {value:g}", xlabel=xlabel, ylabel="loss / (p/3)",
+               ylim=(0, 1.05))
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
 
 
 def plot_loss_vs_r(summary: dict, ps: list[float], path: Path) -> None:
     """Loss / (p/3) against r at several p: theory, linear baseline, trained, Hadamard."""
-    fig, axes = plt.subplots(1, len(ps), figsize=(4.2 * len(ps), 3.6), squeeze=False)
-    for ax, p in zip(axes[0], ps, strict=True):
-        curve = [c for c in summary["analytic_vs_r"] if _close(c["p"], p)]
-        r = np.array([c["r"] for c in curve])
-        ax.plot(r, [c["loss"] / (p / 3) for c in curve], "k-", label="symmetric optimum")
-        ax.plot(r, [c["linear"] / (p / 3) for c in curve], "k--", label="linear baseline")
-        for i, n in enumerate(_trained_ns(summary)):
-            pts = [q for q in _trained(summary) if q["n"] == n and _close(q["p"], p)]
-            if pts:
-                ax.plot([q["r"] for q in pts], [q["loss"] / (p / 3) for q in pts],
-                        _MARKERS[i % len(_MARKERS)], label=f"trained n={n}", alpha=0.8)
-        had = [q for q in summary["hadamard"] if _close(q["p"], p)]
-        if had:
-            n_max = max(q["n"] for q in had)
-            had = [q for q in had if q["n"] == n_max]
-            ax.plot([q["r"] for q in had], [q["loss"] / (p / 3) for q in had], "r*", ms=10,
-                    label=f"Hadamard n={n_max}")
-        _plot_hadamard_init(ax, summary, "p", p, "r", type(ax).plot)
-        ax.set(title=f"p = {p:g}", xlabel="r = m / n", ylabel="loss / (p/3)", ylim=(0, 1.05))
-        ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _loss_panels(summary, "p", ps, "r", "analytic_vs_r", path, "r = m / n")
 
 
 def plot_loss_vs_p(summary: dict, rs: list[float], path: Path) -> None:
     """Loss / (p/3) against p (log axis) at several r."""
-    fig, axes = plt.subplots(1, len(rs), figsize=(4.2 * len(rs), 3.6), squeeze=False)
-    for ax, r in zip(axes[0], rs, strict=True):
-        curve = [c for c in summary["analytic_vs_p"] if _close(c["r"], r)]
-        p = np.array([c["p"] for c in curve])
-        ax.semilogx(p, [c["loss"] / (c["p"] / 3) for c in curve], "k-", label="symmetric optimum")
-        ax.semilogx(p, [c["linear"] / (c["p"] / 3) for c in curve], "k--", label="linear baseline")
-        for i, n in enumerate(_trained_ns(summary)):
-            pts = [q for q in _trained(summary) if q["n"] == n and _close(q["r"], r)]
-            if pts:
-                ax.semilogx([q["p"] for q in pts], [q["loss"] / (q["p"] / 3) for q in pts],
-                            _MARKERS[i % len(_MARKERS)], label=f"trained n={n}", alpha=0.8)
-        had = [q for q in summary["hadamard"] if _close(q["r"], r)]
-        if had:
-            n_max = max(q["n"] for q in had)
-            had = [q for q in had if q["n"] == n_max]
-            ax.semilogx([q["p"] for q in had], [q["loss"] / (q["p"] / 3) for q in had], "r*",
-                        ms=10, label=f"Hadamard n={n_max}")
-        _plot_hadamard_init(ax, summary, "r", r, "p", type(ax).semilogx)
-        ax.set(title=f"r = {r:g}", xlabel="p (density)", ylabel="loss / (p/3)", ylim=(0, 1.05))
-        ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _loss_panels(summary, "r", rs, "p", "analytic_vs_p", path, "p (density)")
 
 
 def plot_rug(hadamard_w: torch.Tensor, trained_w: torch.Tensor, path: Path, block: int = 128,
