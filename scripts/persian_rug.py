@@ -1,8 +1,8 @@
 """The Persian rug (Cowsik, Dolev, Infanger 2024): trained untied toy models against the symmetric
 semi-analytic optimum, the linear baseline and the forward-engineered Hadamard model.
 
-Writes results/persian_rug/{loss_vs_r,loss_vs_p,rug,diagnostics_vs_n,interference}.png,
-summary.json and meta.json; checkpoints of the trained models go to runs/persian_rug/ (a rerun
+Writes results/persian_rug/{loss_vs_r,loss_vs_p,rug,diagnostics_vs_n,interference,
+training_curves}.png, summary.json and meta.json; checkpoints of the trained models go to runs/persian_rug/ (a rerun
 resumes them).
 """
 
@@ -27,6 +27,7 @@ from toymodels.persian_rug_plots import (  # noqa: E402
     plot_loss_vs_p,
     plot_loss_vs_r,
     plot_rug,
+    plot_training_curves,
 )
 from toymodels.persian_rug_sweep import default_config, gap_table, rug_pair, run_sweep  # noqa: E402
 
@@ -65,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
              titles=(f"Hadamard W (n={had_w.shape[0]}, r={r_main:g}), diagonal blanked",
                      label + ", rows / W_ii"))
     plot_diagnostics_vs_n(summary, r_main, args.out / "diagnostics_vs_n.png")
+    plot_training_curves(summary, r_main, ps, args.out / "training_curves.png")
     n_big = trained_w.shape[0]
     w_in, w_out = hadamard_weights(n_big, round(r_main * n_big), seed=args.seed)
     gen = torch.Generator().manual_seed(args.seed)

@@ -154,3 +154,26 @@ def plot_interference(nus: dict[str, torch.Tensor], p: float, path: Path) -> Non
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def plot_training_curves(summary: dict, r: float, ps: list[float], path: Path) -> None:
+    """Batch loss / (p/3) against step for each n and init, with the symmetric optimum."""
+    fig, axes = plt.subplots(1, len(ps), figsize=(4.2 * len(ps), 3.6), squeeze=False)
+    for ax, p in zip(axes[0], ps, strict=True):
+        for init, ls in (("random", "-"), ("hadamard", ":")):
+            pts = sorted((q for q in _trained(summary, init)
+                          if _close(q["r"], r) and _close(q["p"], p)), key=lambda q: q["n"])
+            for i, q in enumerate(pts):
+                h = np.array(q["history"])
+                ax.plot(h[:, 0], h[:, 1] / (p / 3), ls, color=f"C{i}", lw=1,
+                        label=f"n={q['n']} ({init} init)")
+        ref = [q["analytic"] for q in summary["trained"] if _close(q["p"], p)]
+        if ref:
+            ax.axhline(ref[0] / (p / 3), color="k", ls="--", lw=1, label="symmetric optimum")
+        ax.set(title=f"r = {r:g}, p = {p:g}", xlabel="step", ylabel="batch loss / (p/3)",
+               ylim=(0, 1.0))
+        ax.grid(alpha=0.3)
+    axes[0][-1].legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
