@@ -173,7 +173,8 @@ def plot_training_curves(summary: dict, r: float, ps: list[float], path: Path) -
         ax.set(title=f"r = {r:g}, p = {p:g}", xlabel="step", ylabel="batch loss / (p/3)",
                ylim=(0, 1.0))
         ax.grid(alpha=0.3)
-    axes[0][-1].legend(fontsize=6)
+    for ax in axes[0]:
+        ax.legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
