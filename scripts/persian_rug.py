@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     had_w, trained_w, label = rug_pair(cfg, args.runs, r=r_main, p=p_main)
     plot_rug(had_w, trained_w, args.out / "rug.png",
              titles=(f"Hadamard W (n={had_w.shape[0]}, r={r_main:g}), diagonal blanked",
-                     label + ", rows / W_ii"))
+                     label + ", diagonal blanked"))
     plot_diagnostics_vs_n(summary, r_main, args.out / "diagnostics_vs_n.png")
     plot_training_curves(summary, r_main, ps, args.out / "training_curves.png")
     n_big = trained_w.shape[0]

@@ -81,12 +81,12 @@ def plot_rug(hadamard_w: torch.Tensor, trained_w: torch.Tensor, path: Path, bloc
              titles: tuple[str, str] = ("Hadamard W", "trained W")) -> None:
     """Top-left `block` x `block` of the Hadamard W (the fractal rug) next to a trained W.
 
-    Rows are scaled to unit diagonal and the diagonal is blanked, so the colours show the
-    off-diagonal interference on a common scale (clipped at the 99.5% quantile).
+    Each W is divided by its median diagonal entry and the diagonal is blanked, so the colours
+    show the off-diagonal interference on a common scale (clipped at the 99.5% quantile).
     """
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 4.4))
     for ax, w, title in zip(axes, (hadamard_w, trained_w), titles, strict=True):
-        w = (w / w.diagonal()[:, None])[:block, :block].float()
+        w = (w / w.diagonal().median())[:block, :block].float()
         w.fill_diagonal_(0.0)
         lim = float(w.abs().quantile(0.995))
         ax.imshow(w.numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
