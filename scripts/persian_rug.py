@@ -2,8 +2,8 @@
 semi-analytic optimum, the linear baseline and the forward-engineered Hadamard model.
 
 Writes results/persian_rug/{loss_vs_r,loss_vs_p,rug,diagnostics_vs_n,interference,
-training_curves}.png, summary.json and meta.json; checkpoints of the trained models go to runs/persian_rug/ (a rerun
-resumes them).
+training_curves}.png, summary.json and meta.json; checkpoints of the trained models go to
+runs/persian_rug/ (a rerun resumes them).
 """
 
 from __future__ import annotations
