@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     ps = tuple(0.01 * (k + 1) for k in range(args.models))
     m = args.n // 4
+    _seconds(TrainConfig(n=args.n, m=m, ps=ps, steps=5))  # warm-up: lazy imports, allocator
     batched = _seconds(TrainConfig(n=args.n, m=m, ps=ps, steps=args.steps))
     separate = sum(_seconds(TrainConfig(n=args.n, m=m, ps=(p,), steps=args.steps)) for p in ps)
     per = args.models * args.steps

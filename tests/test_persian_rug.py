@@ -22,6 +22,7 @@ from toymodels.persian_rug import (
     variance_x,
 )
 from toymodels.persian_rug_models import (
+    antipodal_pairs_w,
     fit_scale_bias,
     hadamard_weights,
     monte_carlo_loss,
@@ -168,3 +169,13 @@ def test_training_resumes_exactly_after_an_interruption(tmp_path):
     resumed, _ = train_untied(cfg, checkpoint=ckpt, checkpoint_every=50, progress=False)
     for a, b in zip(full.parameters(), resumed.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_antipodal_pairs_beat_the_symmetric_optimum_at_r_one_half():
+    # interference = -(partner), removed by the ReLU unless both fire: loss ~ p^2, not ~ p
+    w = antipodal_pairs_w(64)
+    assert torch.linalg.matrix_rank(w) == 32
+    for p, factor in [(0.045, 0.5), (0.2, 0.9)]:
+        a, b = fit_scale_bias(w, p, samples=8192, seed=0)
+        loss, _ = monte_carlo_loss(a * w, b, p, samples=16384, seed=1)
+        assert loss < factor * symmetric_optimum(0.5, p).loss

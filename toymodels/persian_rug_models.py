@@ -44,6 +44,19 @@ def hadamard_weights(n: int, m: int, seed: int = 0) -> tuple[torch.Tensor, torch
     return w_in, w_in.T / m
 
 
+def antipodal_pairs_w(n: int) -> torch.Tensor:
+    """W for features paired antipodally (rank n/2, r = 1/2): W_ii = 1, W_{i,partner} = -1.
+
+    Every feature's interference is its partner's value with a minus sign, which the ReLU removes
+    unless both are active (probability ~p): a structured, n-independent solution that the
+    Gaussian symmetric ansatz cannot represent.
+    """
+    if n % 2:
+        raise ValueError(f"antipodal pairs need an even n, got {n}")
+    pair = torch.tensor([[1.0, -1.0], [-1.0, 1.0]])
+    return torch.block_diag(*([pair] * (n // 2)))
+
+
 def _sample_pre_activations(w: torch.Tensor, p: float, samples: int, gen: torch.Generator,
                             chunk: int = 2048):
     """Yield (x, W x) in chunks of fresh samples."""

@@ -58,6 +58,9 @@ def _loss_panels(summary: dict, fixed: str, values: list[float], x: str, curves:
             n_max = max(q["n"] for q in had)
             had = [q for q in had if q["n"] == n_max]
             plot([q[x] for q in had], rel(had), "r*", ms=10, label=f"Hadamard n={n_max}")
+        anti = [q for q in summary.get("antipodal", []) if _close(q[fixed], value)]
+        if anti:
+            plot([q[x] for q in anti], rel(anti), "gP", ms=8, label="antipodal pairs (r=1/2)")
         ax.set(title=f"{fixed} = {value:g}", xlabel=xlabel, ylabel="loss / (p/3)",
                ylim=(0, 1.05))
         ax.grid(alpha=0.3)

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from toymodels.persian_rug import symmetric_optimum
 from toymodels.persian_rug_models import (
+    antipodal_pairs_w,
     fit_scale_bias,
     hadamard_weights,
     monte_carlo_loss,
@@ -132,6 +133,17 @@ def run_hadamard(n: int, r: float, p: float, cfg: SweepConfig) -> dict:
             "ratio_to_analytic": loss / opt.loss}
 
 
+def run_antipodal(p: float, cfg: SweepConfig, n: int = 256) -> dict:
+    """The antipodal-pair model at r = 1/2 (scale and bias fitted) against the symmetric optimum."""
+    w = antipodal_pairs_w(n)
+    a, b = fit_scale_bias(w, p, samples=cfg.eval_samples // 2, seed=cfg.seed)
+    loss, se = monte_carlo_loss(a * w, b, p, cfg.eval_samples, seed=cfg.seed + 1)
+    opt = symmetric_optimum(0.5, p)
+    return {"kind": "antipodal", "n": n, "m": n // 2, "r": 0.5, "p": p, "loss": loss,
+            "loss_se": se, "analytic": opt.loss, "linear": opt.linear_baseline,
+            "ratio_to_analytic": loss / opt.loss}
+
+
 def analytic_curves(rs: list[float], ps: list[float]) -> list[dict]:
     """The semi-analytic optimum and linear baseline on a grid (for smooth plot lines)."""
     out = []
@@ -152,6 +164,7 @@ def run_sweep(cfg: SweepConfig, run_dir: Path, progress: bool = True, log=None) 
             if round(r * n) >= 1]
     hadamard = [run_hadamard(n, r, p, cfg)
                 for n, r, p in tqdm(grid, desc="hadamard", disable=not progress)]
+    antipodal = [run_antipodal(p, cfg) for p in cfg.hadamard_ps]
     rs = sorted({j.r for j in cfg.jobs} | set(cfg.hadamard_rs))
     ps = sorted({p for j in cfg.jobs for p in j.ps} | set(cfg.hadamard_ps))
     dense_r = [round(0.05 * k, 2) for k in range(1, 21)]
@@ -160,6 +173,7 @@ def run_sweep(cfg: SweepConfig, run_dir: Path, progress: bool = True, log=None) 
         "config": asdict(cfg),
         "trained": trained,
         "hadamard": hadamard,
+        "antipodal": antipodal,
         "analytic_vs_r": analytic_curves(dense_r, ps),
         "analytic_vs_p": analytic_curves(rs, dense_p),
     }
