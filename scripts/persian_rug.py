@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = ("quick",) if args.quick else ()
     args.out = args.out or ROOT.joinpath("results", "persian_rug", *sub)
     args.runs = args.runs or ROOT.joinpath("runs", "persian_rug", *sub)
+    version = code_version()  # before this run's own outputs make the tree look dirty
     torch.set_num_threads(1)
     cfg = default_config(quick=args.quick, seed=args.seed)
     run = maybe_wandb(args.wandb, "persian_rug", {"quick": args.quick, "seed": args.seed})
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     summary["seconds"] = time.perf_counter() - start
     write_json(args.out / "summary.json", summary)
     write_json(args.out / "meta.json", {"config": summary["config"], "seed": args.seed,
-                                         "quick": args.quick, "code_version": code_version(),
+                                         "quick": args.quick, "code_version": version,
                                          "script": "scripts/persian_rug.py"})
     for row in summary["gap_r0.25"]:
         print(f"{row['init']:>8s} n={row['n']:5d} p={row['p']:<6g} "
