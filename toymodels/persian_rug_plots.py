@@ -170,7 +170,8 @@ def plot_training_curves(summary: dict, r: float, ps: list[float], path: Path) -
                 h = np.array(q["history"])
                 ax.plot(h[:, 0], h[:, 1] / (p / 3), ls, color=f"C{i}", lw=1,
                         label=f"n={q['n']} ({init} init)")
-        ref = [q["analytic"] for q in summary["trained"] if _close(q["p"], p)]
+        ref = [q["analytic"] for q in summary["trained"]
+               if _close(q["p"], p) and _close(q["r"], r)]
         if ref:
             ax.axhline(ref[0] / (p / 3), color="k", ls="--", lw=1, label="symmetric optimum")
         ax.set(title=f"r = {r:g}, p = {p:g}", xlabel="step", ylabel="batch loss / (p/3)",
