@@ -18,6 +18,8 @@ STAGES: list[tuple[str, list[str]]] = [
      ["othello/play.py", "--games", "4", "--p1", "alphabeta:3", "--p2", "greedy", "--seed", "0"]),
     ("Toy models: quick sparsity sweep (training, LLC, polygon GIFs)",
      ["scripts/sweep_sparsity.py", "--quick"]),
+    ("Persian rug: untied toy models vs the symmetric semi-analytic optimum",
+     ["scripts/persian_rug.py", "--quick"]),
 ]
 
 
