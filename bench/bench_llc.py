@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from dataclasses import asdict, replace
-from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from common.cli import positive_int  # noqa: E402
-from toymodels.critical import find_kgon  # noqa: E402
-from toymodels.data import one_active  # noqa: E402
-from toymodels.llc import SGLDConfig, llc_batched, llc_devinterp  # noqa: E402
+from common.cli import positive_int
+from common.io import REPO_ROOT
+from toymodels.critical import find_kgon
+from toymodels.data import one_active
+from toymodels.llc import SGLDConfig, llc_batched, llc_devinterp
 
 
 def models(count: int, samples: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -82,8 +78,8 @@ def main() -> None:
           f"~{per_model * args.many:.0f} s, "
           f"speed-up {out['sweep_size']['speedup']:.0f}x "
           f"(LLC {float(many.mean()):.2f} ± {float(many.std()):.2f} over models)")
-    (ROOT / "bench").mkdir(exist_ok=True)
-    (ROOT / "bench" / "bench_llc.json").write_text(json.dumps(out, indent=2) + "\n")
+    (REPO_ROOT / "bench").mkdir(exist_ok=True)
+    (REPO_ROOT / "bench" / "bench_llc.json").write_text(json.dumps(out, indent=2) + "\n")
 
 
 if __name__ == "__main__":

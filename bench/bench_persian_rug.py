@@ -10,15 +10,12 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from common.cli import positive_int  # noqa: E402
-from toymodels.untied import TrainConfig, train_untied  # noqa: E402
+from common.cli import positive_int
+from common.io import REPO_ROOT
+from toymodels.untied import TrainConfig, train_untied
 
 
 def _seconds(cfg: TrainConfig) -> float:
@@ -45,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
            "separate_ms_per_model_step": 1e3 * separate / per,
            "speedup_batched_over_separate": separate / batched}
     print(json.dumps(out, indent=2))
-    (ROOT / "bench" / "bench_persian_rug.json").write_text(json.dumps(out, indent=2) + "\n")
+    (REPO_ROOT / "bench" / "bench_persian_rug.json").write_text(json.dumps(out, indent=2) + "\n")
     return 0
 
 

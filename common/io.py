@@ -15,6 +15,8 @@ from typing import Any
 
 import torch
 
+REPO_ROOT = Path(__file__).resolve().parent.parent  # default home of results/ and runs/
+
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write `data` to `path` via a temp file in the same folder and an atomic rename."""
@@ -74,7 +76,7 @@ def load_checkpoint(path: str | os.PathLike, required: tuple[str, ...] = ()) -> 
 
 def code_version() -> str:
     """The git commit of the code (with '+dirty' for local changes), or 'unknown' outside git."""
-    root = Path(__file__).resolve().parent.parent
+    root = REPO_ROOT
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
                              text=True, check=True).stdout.strip()

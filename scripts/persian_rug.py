@@ -15,13 +15,10 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from common.cli import maybe_wandb, nonnegative_int  # noqa: E402
-from common.io import code_version, write_json  # noqa: E402
-from toymodels.persian_rug_models import hadamard_weights, interference_samples  # noqa: E402
-from toymodels.persian_rug_plots import (  # noqa: E402
+from common.cli import maybe_wandb, nonnegative_int
+from common.io import REPO_ROOT, code_version, write_json
+from toymodels.persian_rug_models import hadamard_weights, interference_samples
+from toymodels.persian_rug_plots import (
     plot_diagnostics_vs_n,
     plot_interference,
     plot_loss_vs_p,
@@ -29,7 +26,7 @@ from toymodels.persian_rug_plots import (  # noqa: E402
     plot_rug,
     plot_training_curves,
 )
-from toymodels.persian_rug_sweep import default_config, gap_table, rug_pair, run_sweep  # noqa: E402
+from toymodels.persian_rug_sweep import default_config, gap_table, rug_pair, run_sweep
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sub = ("quick",) if args.quick else ()
-    args.out = args.out or ROOT.joinpath("results", "persian_rug", *sub)
-    args.runs = args.runs or ROOT.joinpath("runs", "persian_rug", *sub)
+    args.out = args.out or REPO_ROOT.joinpath("results", "persian_rug", *sub)
+    args.runs = args.runs or REPO_ROOT.joinpath("runs", "persian_rug", *sub)
     version = code_version()  # before this run's own outputs make the tree look dirty
     torch.set_num_threads(1)
     cfg = default_config(quick=args.quick, seed=args.seed)

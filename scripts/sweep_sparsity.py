@@ -10,20 +10,17 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from common.cli import (  # noqa: E402
+from common.cli import (
     maybe_wandb,
     nonnegative_float,
     nonnegative_int,
     positive_float,
     positive_int,
 )
-from common.io import code_version  # noqa: E402
-from toymodels.llc import SGLDConfig  # noqa: E402
-from toymodels.sweep import SweepConfig  # noqa: E402
-from toymodels.train import TrainConfig  # noqa: E402
+from common.io import REPO_ROOT, code_version
+from toymodels.llc import SGLDConfig
+from toymodels.sweep import SweepConfig
+from toymodels.train import TrainConfig
 
 QUICK_SPARSITIES = (0.671, 0.938, 0.988)
 
@@ -78,9 +75,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                 setattr(args, name, value)
     if args.samples < args.llc_batch_size:
         p.error(f"--samples ({args.samples}) must be at least --llc-batch-size")
-    args.out = args.out or ROOT / ("runs/toymodels/quick" if args.quick else "results/toymodels")
-    args.run_dir = args.run_dir or ROOT / ("runs/toymodels/quick_run" if args.quick
-                                           else "runs/toymodels/sweep")
+    quick = args.quick
+    args.out = args.out or REPO_ROOT / ("runs/toymodels/quick" if quick else "results/toymodels")
+    args.run_dir = args.run_dir or REPO_ROOT / ("runs/toymodels/quick_run" if quick
+                                                else "runs/toymodels/sweep")
     return args
 
 
