@@ -34,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, about a minute")
     parser.add_argument("--seed", type=nonnegative_int, default=0)
     parser.add_argument("--out", type=Path, default=None,
-                        help="output folder (default results/persian_rug, with --quick "
-                             "results/persian_rug/quick so the full results stay)")
+                        help="output folder (default results/persian_rug; with --quick "
+                             "runs/persian_rug/quick/results, so the committed results stay)")
     parser.add_argument("--runs", type=Path, default=None,
                         help="checkpoint folder (default runs/persian_rug[/quick])")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
@@ -43,8 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sub = ("quick",) if args.quick else ()
-    args.out = args.out or REPO_ROOT.joinpath("results", "persian_rug", *sub)
     args.runs = args.runs or REPO_ROOT.joinpath("runs", "persian_rug", *sub)
+    args.out = args.out or (args.runs / "results" if args.quick
+                            else REPO_ROOT / "results" / "persian_rug")
     version = code_version()  # before this run's own outputs make the tree look dirty
     torch.set_num_threads(1)
     cfg = default_config(quick=args.quick, seed=args.seed)
