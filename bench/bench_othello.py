@@ -15,6 +15,7 @@ import numpy as np
 
 from othello import naive
 from othello.board import Position
+from othello.match import random_position
 from othello.perft import perft
 from othello.solver import Solver
 
@@ -25,17 +26,6 @@ def timed(fn, *args) -> tuple[object, float]:
     start = time.perf_counter()
     value = fn(*args)
     return value, time.perf_counter() - start
-
-
-def random_endgame(size: int, empties: int, rng: np.random.Generator) -> Position:
-    """A position with `empties` empty squares and a move to make, by uniformly random play."""
-    while True:
-        pos = Position.start(size)
-        while pos.empties() > empties and not pos.is_over():
-            moves = pos.legal_moves()
-            pos = pos.play(moves[int(rng.integers(len(moves)))])
-        if pos.empties() == empties and not pos.is_over():
-            return pos
 
 
 def bench_perft(size: int, depth: int, naive_depth: int) -> dict:
@@ -51,7 +41,7 @@ def bench_perft(size: int, depth: int, naive_depth: int) -> dict:
 def bench_solver(empties: int, positions: int, rng: np.random.Generator) -> dict:
     times, nodes = [], []
     for _ in range(positions):
-        pos = random_endgame(6, empties, rng)
+        pos = random_position(6, empties, rng)
         solver = Solver(6)
         _, seconds = timed(solver.solve, pos)
         times.append(seconds)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from othello.board import IllegalMoveError, Position, move_name, parse_move
 from othello.players import Player
@@ -43,6 +44,18 @@ def play_game(black: Player, white: Player, size: int, rng: np.random.Generator,
     return {"size": size, "players": {"black": black.name, "white": white.name},
             "opening_plies": opening_plies, "moves": moves, "black": b, "white": w,
             "winner": pos.winner()}
+
+
+def random_position(size: int, empties: int, rng: np.random.Generator) -> Position:
+    """A position with exactly `empties` empty squares and a move to make, reached by uniformly
+    random play from the start (games that end or skip past it are replayed)."""
+    while True:
+        pos = Position.start(size)
+        while pos.empties() > empties and not pos.is_over():
+            moves = pos.legal_moves()
+            pos = pos.play(moves[int(rng.integers(len(moves)))])
+        if pos.empties() == empties and not pos.is_over():
+            return pos
 
 
 def replay(record: dict) -> Position:
@@ -131,8 +144,6 @@ class MatchResult:
 def play_match(p1: Player, p2: Player, size: int, games: int, rng: np.random.Generator,
                opening_plies: int = 4, progress: bool = False) -> tuple[MatchResult, list[dict]]:
     """Play `games` games, player 1 taking Black in the even-numbered ones."""
-    from tqdm import tqdm
-
     result, records = MatchResult(), []
     for g in tqdm(range(games), desc=f"{p1.name} vs {p2.name}", disable=not progress,
                   leave=False):

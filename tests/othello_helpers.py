@@ -19,14 +19,6 @@ def random_game(size: int, rng: np.random.Generator) -> list[Position]:
     return out
 
 
-def random_position(size: int, empties: int, rng: np.random.Generator) -> Position:
-    """A position with exactly `empties` empty squares and a move to make, by random play."""
-    while True:
-        for pos in random_game(size, rng):
-            if pos.empties() == empties and not pos.is_over():
-                return pos
-
-
 def to_grid(pos: Position) -> tuple[list[list[int]], int]:
     """The naive reference's grid and player to move for a bitboard position."""
     size = pos.size

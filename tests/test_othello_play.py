@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from othello.board import Position, move_name, parse_move
-from othello.match import RecordError, play_game, play_match, read_records, replay
+from othello.match import (
+    RecordError,
+    play_game,
+    play_match,
+    random_position,
+    read_records,
+    replay,
+)
 from othello.play import human_game
 from othello.play import main as play_main
 from othello.players import PlayerSpecError, evaluate, make_player
@@ -60,12 +67,7 @@ def test_solver_player_never_loses_a_won_endgame():
     rng = np.random.default_rng(4)
     solver, rnd = make_player("solver:12", 6), make_player("random", 6)
     for _ in range(4):
-        pos = Position.start(6)
-        while pos.empties() > 10 and not pos.is_over():
-            moves = pos.legal_moves()
-            pos = pos.play(moves[int(rng.integers(len(moves)))])
-        if pos.is_over():
-            continue
+        pos = random_position(6, 10, rng)
         margin, _ = solve(pos)
         black_is_solver = pos.black_to_move
         while not pos.is_over():

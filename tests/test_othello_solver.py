@@ -5,10 +5,11 @@ import pytest
 
 from othello import naive
 from othello.board import Position, move_name
+from othello.match import random_position
 from othello.solve import main as solve_main
 from othello.solve import replay_moves
 from othello.solver import Solver, solve
-from tests.othello_helpers import random_position, to_grid
+from tests.othello_helpers import to_grid
 
 
 def test_solver_matches_minimax_on_the_whole_4x4_game():
