@@ -233,3 +233,11 @@ def _alphabeta(arg: str | None, size: int) -> Player:
 @register("solver", "solver:E, exact play with at most E empties (default 14), alphabeta:4 before")
 def _solver(arg: str | None, size: int) -> Player:
     return SolverPlayer(size, _int_arg(arg, 14, "solver empties", 1, 20))
+
+
+@register("alphazero", "alphazero[:PATH][:SIMS], MCTS with a trained network (default: the "
+          "pretrained results/alphazero/agent.pt, 50 simulations)")
+def _alphazero(arg: str | None, size: int) -> Player:
+    from othello.agent import alphazero_player  # imports torch only when asked for
+
+    return alphazero_player(arg, size)

@@ -1,0 +1,92 @@
+"""Matches between two batched policies: many games in lockstep, one call per side per ply.
+
+A policy maps a batch of states (its own side to move) to actions, so an MCTS agent searches all
+the games where it is to move in one batched search, while a classic engine can loop over them.
+Games come in pairs from the same random opening with colours swapped, which removes most of the
+first-move advantage from a short match and makes deterministic players play different games.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from alphazero.game import Game
+from alphazero.mcts import Evaluator, SearchConfig, choose_actions, search
+
+Policy = Callable[[np.ndarray], np.ndarray]  # states [n, ...] -> actions [n]
+
+
+def mcts_policy(game: Game, evaluate: Evaluator, config: SearchConfig,
+                rng: np.random.Generator) -> Policy:
+    """Greedy MCTS play: the most visited root move (no noise unless `config` asks for it)."""
+    def policy(states: np.ndarray) -> np.ndarray:
+        return choose_actions(search(game, evaluate, states, config, rng).visits, 0.0, rng)
+    return policy
+
+
+@dataclass
+class ArenaResult:
+    wins: int
+    draws: int
+    losses: int
+    a_first: np.ndarray  # per game: did A move first
+    a_result: np.ndarray  # per game: +1 / 0 / -1 for A
+
+    @property
+    def games(self) -> int:
+        return self.wins + self.draws + self.losses
+
+    @property
+    def score(self) -> float:
+        """Points per game for A: win 1, draw 1/2."""
+        return (self.wins + 0.5 * self.draws) / max(self.games, 1)
+
+
+def random_openings(game: Game, n: int, plies: int, rng: np.random.Generator) -> np.ndarray:
+    """`n` states after `plies` uniformly random legal moves (fewer if a game ends early: then
+    the opening is redrawn)."""
+    out = []
+    while len(out) < n:
+        states = game.initial_states(n - len(out))
+        alive = np.ones(len(states), dtype=bool)
+        for _ in range(plies):
+            legal = game.legal_actions(states)
+            alive &= legal.any(axis=1)
+            if not alive.any():
+                break
+            acts = np.array([rng.choice(np.nonzero(row)[0]) if row.any() else 0 for row in legal])
+            states[alive] = game.next_states(states[alive], acts[alive])
+        alive &= game.legal_actions(states).any(axis=1)
+        out.extend(states[alive])
+    return np.stack(out)
+
+
+def play_match(game: Game, policy_a: Policy, policy_b: Policy, games: int,
+               opening_plies: int, rng: np.random.Generator) -> ArenaResult:
+    """Play `games` games (rounded up to even): each opening twice, A first in one of them.
+    With an odd number of opening plies the side to move after the opening is the second player;
+    "first" here means "to move after the opening"."""
+    pairs = (games + 1) // 2
+    openings = random_openings(game, pairs, opening_plies, rng)
+    states = np.concatenate([openings, openings])
+    a_to_move = np.concatenate([np.ones(pairs, bool), np.zeros(pairs, bool)])
+    a_first = a_to_move.copy()
+    live = np.ones(len(states), dtype=bool)
+    a_result = np.zeros(len(states), dtype=np.int64)
+    while live.any():
+        for side_is_a, policy in ((True, policy_a), (False, policy_b)):
+            idx = np.nonzero(live & (a_to_move == side_is_a))[0]
+            if idx.size == 0:
+                continue
+            states[idx] = game.next_states(states[idx], policy(states[idx]))
+            a_to_move[idx] = ~a_to_move[idx]
+            over = idx[~game.legal_actions(states[idx]).any(axis=1)]
+            if over.size:
+                z = game.outcome(states[over])  # for the side to move now
+                a_result[over] = np.where(a_to_move[over], z, -z).astype(np.int64)
+                live[over] = False
+    return ArenaResult(wins=int((a_result > 0).sum()), draws=int((a_result == 0).sum()),
+                       losses=int((a_result < 0).sum()), a_first=a_first, a_result=a_result)

@@ -1,0 +1,239 @@
+"""The AlphaZero loop: self-play -> replay buffer -> training -> optional arena gate -> repeat.
+
+One iteration is one pass of that loop. After every iteration the whole run state (network,
+optimiser, replay buffer, RNG states, metrics so far) goes to `<run>/checkpoint.pt` atomically,
+so a killed run resumes from its last finished iteration with the same data and random streams.
+Network-only snapshots at log-spaced iterations go to `<run>/checkpoints/` for trajectory work,
+and `<run>/metrics.jsonl` is rewritten from the checkpoint's metrics each iteration so it never
+disagrees with what a resume would continue from.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from alphazero.arena import mcts_policy, play_match
+from alphazero.game import Game
+from alphazero.mcts import SearchConfig, network_evaluator
+from alphazero.replay import ReplayBuffer
+from alphazero.selfplay import self_play
+from common.io import atomic_write_bytes, code_version, load_checkpoint, save_checkpoint
+
+CHECKPOINT = "checkpoint.pt"
+METRICS = "metrics.jsonl"
+SNAPSHOTS = "checkpoints"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every knob of a run; saved in its checkpoint, so a resumed run uses the same values."""
+
+    iterations: int = 24
+    games_per_iteration: int = 256
+    concurrent_games: int = 256
+    simulations: int = 50
+    c_puct: float = 1.5
+    dirichlet_alpha: float = 0.5
+    noise_fraction: float = 0.25
+    temperature_plies: int = 8
+    replay_capacity: int = 60_000
+    batch_size: int = 256
+    sample_reuse: float = 4.0  # training samples drawn per new self-play position
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    gate_games: int = 0  # 0: no arena gating (AlphaZero); >0: new net must score gate_threshold
+    gate_threshold: float = 0.55
+    eval_every: int = 1  # run the evaluation hook every k iterations (and at the last)
+    snapshots: int = 12  # about this many log-spaced network snapshots
+    seed: int = 0
+
+    def search(self, noise: bool) -> SearchConfig:
+        return SearchConfig(simulations=self.simulations, c_puct=self.c_puct,
+                            dirichlet_alpha=self.dirichlet_alpha,
+                            noise_fraction=self.noise_fraction if noise else 0.0)
+
+    def lr_at(self, iteration: int) -> float:
+        """Cosine decay from `lr` to lr/20 over the run (iteration counts from 1)."""
+        frac = (iteration - 1) / max(self.iterations - 1, 1)
+        return self.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
+def snapshot_iterations(iterations: int, count: int) -> set[int]:
+    """Iterations to keep network snapshots at: 0 (the initial network), log-spaced, the last."""
+    points = np.geomspace(1, max(iterations, 1), num=max(count - 1, 1))
+    return {0, iterations, *(int(round(p)) for p in points)}
+
+
+# An evaluation hook: (network, iteration) -> metrics to log (e.g. win rates vs classic players).
+EvalHook = Callable[[torch.nn.Module, int], dict]
+
+
+def train_step(net: torch.nn.Module, optimizer: torch.optim.Optimizer, inputs: torch.Tensor,
+               policies: torch.Tensor, values: torch.Tensor) -> tuple[float, float]:
+    """One gradient step on policy cross-entropy + value MSE; returns the two losses."""
+    logits, value = net(inputs)
+    policy_loss = -(policies * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+    value_loss = F.mse_loss(value, values)
+    optimizer.zero_grad(set_to_none=True)
+    (policy_loss + value_loss).backward()
+    optimizer.step()
+    return policy_loss.item(), value_loss.item()
+
+
+class RunError(RuntimeError):
+    """A run directory that cannot be started or resumed as asked."""
+
+
+class Trainer:
+    """Owns one run: its network, optimiser, replay buffer, RNGs and metrics."""
+
+    def __init__(self, game: Game, net: torch.nn.Module, net_config: dict, config: TrainConfig,
+                 run_dir: str | Path, eval_hook: EvalHook | None = None,
+                 log: Callable[[dict], None] | None = None):
+        self.game, self.net, self.net_config, self.config = game, net, net_config, config
+        self.run_dir = Path(run_dir)
+        self.eval_hook, self.log = eval_hook, log
+        torch.manual_seed(config.seed)
+        self.rng = np.random.default_rng(config.seed)
+        self.optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr,
+                                           weight_decay=config.weight_decay)
+        self.buffer = ReplayBuffer(config.replay_capacity)
+        self.iteration = 0
+        self.steps = 0
+        self.metrics: list[dict] = []
+
+    # ---- persistence -------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return {"kind": "alphazero-run", "config": self.net_config,
+                "train_config": asdict(self.config), "model": self.net.state_dict(),
+                "optimizer": self.optimizer.state_dict(), "replay": self.buffer.state_dict(),
+                "iteration": self.iteration, "steps": self.steps,
+                "metrics_json": json.dumps(self.metrics),
+                "numpy_rng": json.dumps(self.rng.bit_generator.state),
+                "torch_rng": torch.get_rng_state(), "code_version": code_version()}
+
+    def save(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        save_checkpoint(self.run_dir / CHECKPOINT, self.state_dict())
+        lines = "".join(json.dumps(m) + "\n" for m in self.metrics)
+        atomic_write_bytes(self.run_dir / METRICS, lines.encode())
+        if self.iteration in snapshot_iterations(self.config.iterations, self.config.snapshots):
+            self.save_snapshot()
+
+    def save_snapshot(self) -> None:
+        last = self.metrics[-1] if self.metrics else {}
+        save_checkpoint(self.run_dir / SNAPSHOTS / f"iter_{self.iteration:04d}.pt",
+                        {"kind": "othello-policy-value-net", "config": self.net_config,
+                         "model": self.net.state_dict(), "iteration": self.iteration,
+                         "steps": self.steps, "policy_loss": last.get("policy_loss"),
+                         "value_loss": last.get("value_loss")})
+
+    @classmethod
+    def resume(cls, game: Game, net: torch.nn.Module, run_dir: str | Path,
+               eval_hook: EvalHook | None = None, log=None) -> Trainer:
+        """Continue a run from `<run_dir>/checkpoint.pt`, with the config saved there."""
+        ckpt = load_checkpoint(Path(run_dir) / CHECKPOINT,
+                               required=("train_config", "model", "optimizer", "replay"))
+        names = {f.name for f in fields(TrainConfig)}
+        config = TrainConfig(**{k: v for k, v in ckpt["train_config"].items() if k in names})
+        trainer = cls(game, net, ckpt["config"], config, run_dir, eval_hook, log)
+        try:
+            net.load_state_dict(ckpt["model"])
+            trainer.optimizer.load_state_dict(ckpt["optimizer"])
+        except (RuntimeError, ValueError) as exc:
+            raise RunError(f"{run_dir}: checkpoint does not match this network "
+                           f"({str(exc).splitlines()[0]})") from None
+        trainer.buffer = ReplayBuffer.from_state_dict(ckpt["replay"])
+        trainer.iteration, trainer.steps = int(ckpt["iteration"]), int(ckpt["steps"])
+        trainer.metrics = json.loads(ckpt["metrics_json"])
+        trainer.rng.bit_generator.state = json.loads(ckpt["numpy_rng"])
+        torch.set_rng_state(ckpt["torch_rng"])
+        return trainer
+
+    # ---- the loop ----------------------------------------------------------------------------
+    def run(self) -> list[dict]:
+        """Run the remaining iterations; returns all metrics."""
+        if self.iteration == 0 and not (self.run_dir / SNAPSHOTS / "iter_0000.pt").exists():
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            self.save_snapshot()
+        while self.iteration < self.config.iterations:
+            self.run_iteration()
+        return self.metrics
+
+    def run_iteration(self) -> dict:
+        cfg = self.config
+        it = self.iteration + 1
+        start = time.perf_counter()
+        self.net.eval()
+        evaluate = network_evaluator(self.game, self.net)
+        with tqdm(total=cfg.games_per_iteration, desc=f"iter {it}/{cfg.iterations} self-play",
+                  unit="game", leave=False) as bar:
+            data, sp = self_play(self.game, evaluate, cfg.games_per_iteration,
+                                 cfg.concurrent_games, cfg.search(noise=True),
+                                 cfg.temperature_plies, self.rng, progress=bar.update)
+        self.buffer.add(data)
+
+        previous = copy.deepcopy(self.net.state_dict()) if cfg.gate_games else None
+        steps = max(1, math.ceil(cfg.sample_reuse * len(data) / cfg.batch_size))
+        for group in self.optimizer.param_groups:
+            group["lr"] = cfg.lr_at(it)
+        self.net.train()
+        train_start = time.perf_counter()
+        p_sum = v_sum = 0.0
+        for _ in tqdm(range(steps), desc=f"iter {it}/{cfg.iterations} training", unit="step",
+                      leave=False):
+            p, v = train_step(self.net, self.optimizer,
+                              *self.buffer.sample(self.game, cfg.batch_size, self.rng))
+            p_sum, v_sum = p_sum + p, v_sum + v
+        self.net.eval()
+        self.steps += steps
+        metrics = {"iteration": it, "steps": self.steps, "policy_loss": p_sum / steps,
+                   "value_loss": v_sum / steps, "lr": cfg.lr_at(it),
+                   "selfplay_games": sp.games, "selfplay_positions": sp.positions,
+                   "selfplay_games_per_s": sp.games_per_s,
+                   "selfplay_positions_per_s": sp.positions_per_s,
+                   "selfplay_first_player_score": sp.first_player_score,
+                   "replay_size": len(self.buffer),
+                   "train_seconds": time.perf_counter() - train_start}
+        if cfg.gate_games:
+            metrics.update(self._gate(previous))
+        if self.eval_hook is not None and (it % cfg.eval_every == 0 or it == cfg.iterations):
+            eval_start = time.perf_counter()
+            metrics.update(self.eval_hook(self.net, it))
+            metrics["eval_seconds"] = time.perf_counter() - eval_start
+        metrics["iteration_seconds"] = time.perf_counter() - start
+        self.iteration = it
+        self.metrics.append(metrics)
+        self.save()
+        if self.log is not None:
+            self.log(metrics)
+        return metrics
+
+    def _gate(self, previous: dict) -> dict:
+        """Arena: keep the new network only if it scores at least gate_threshold vs the old."""
+        cfg = self.config
+        old = copy.deepcopy(self.net)
+        old.load_state_dict(previous)
+        old.eval()
+        search = cfg.search(noise=False)
+        result = play_match(self.game,
+                            mcts_policy(self.game, network_evaluator(self.game, self.net),
+                                        search, self.rng),
+                            mcts_policy(self.game, network_evaluator(self.game, old), search,
+                                        self.rng),
+                            cfg.gate_games, opening_plies=4, rng=self.rng)
+        accepted = result.score >= cfg.gate_threshold
+        if not accepted:
+            self.net.load_state_dict(previous)
+        return {"gate_score": result.score, "gate_accepted": bool(accepted)}

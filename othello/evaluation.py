@@ -1,0 +1,118 @@
+"""How strong is a network? Matches against classic players and perfect-play share in endgames.
+
+The endgame set is fixed by a seed: random positions with 12-14 empties, kept only where the
+choice matters (at least one legal move throws away the best result), each labelled by the exact
+solver with the outcome (win / draw / loss) every legal move leads to. A move is "perfect" when it
+keeps the best outcome available; the share of perfect moves is reported for the MCTS agent and
+for the raw policy (its most probable move), next to what uniformly random moves would score.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from alphazero.arena import play_match
+from alphazero.mcts import network_evaluator
+from common.io import write_json
+from othello.agent import AlphaZeroPlayer, classic_policy
+from othello.board import Position
+from othello.game import states_from_positions
+from othello.match import random_position
+from othello.players import make_player
+from othello.solver import Solver
+
+CLASSIC_OPPONENTS = ("random", "greedy", "alphabeta:2", "alphabeta:3", "alphabeta:4")
+
+
+@dataclass
+class Endgames:
+    positions: list[Position]
+    outcomes: list[dict[int, int]]  # per position: move -> sign of the best reachable margin
+
+    def perfect(self, i: int, move: int) -> bool:
+        return self.outcomes[i].get(move, -2) == max(self.outcomes[i].values())
+
+    def random_share(self) -> float:
+        return float(np.mean([np.mean([self.perfect(i, m) for m in o])
+                              for i, o in enumerate(self.outcomes)]))
+
+
+def label_endgame(solver: Solver, pos: Position) -> dict[int, int]:
+    """Outcome sign (for the side to move) after each legal move, with perfect play after it."""
+    out = {}
+    for move in pos.legal_moves():
+        child = pos.play(move)
+        margin = -child.margin() if child.is_over() else -solver.solve(child)[0]
+        out[move] = int(np.sign(margin))
+    return out
+
+
+def endgame_set(size: int, count: int, seed: int, cache: Path | None = None,
+                empties: tuple[int, ...] = (12, 13, 14)) -> Endgames:
+    """`count` positions (spread over `empties`) where the move choice matters, solver-labelled.
+    Labels are cached as JSON, since solving them takes a while in pure Python."""
+    if cache is not None and cache.exists():
+        raw = json.loads(cache.read_text())
+        if raw.get("key") == [size, count, seed, list(empties)]:
+            return Endgames([Position(size, p[0], p[1], p[2]) for p in raw["positions"]],
+                            [{int(k): v for k, v in o.items()} for o in raw["outcomes"]])
+    rng = np.random.default_rng(seed)
+    solver = Solver(size)
+    positions, outcomes = [], []
+    while len(positions) < count:
+        pos = random_position(size, empties[len(positions) % len(empties)], rng)
+        labels = label_endgame(solver, pos)
+        if len(set(labels.values())) > 1:  # some move loses (or draws) a better result
+            positions.append(pos)
+            outcomes.append(labels)
+    if cache is not None:
+        write_json(cache, {"key": [size, count, seed, list(empties)],
+                           "positions": [[p.me, p.opp, p.black_to_move] for p in positions],
+                           "outcomes": outcomes})
+    return Endgames(positions, outcomes)
+
+
+def endgame_scores(player: AlphaZeroPlayer, endgames: Endgames,
+                   rng: np.random.Generator) -> dict[str, float]:
+    """Perfect-move share of the MCTS agent and of the raw policy's argmax."""
+    game = player.game
+    states = states_from_positions(endgames.positions)
+    visits = player.policy(rng)(states)  # batched search over the whole set
+    prior, _ = network_evaluator(game, player.net)(states)
+    policy_moves = prior.argmax(axis=1)
+    return {"endgame_perfect": float(np.mean([endgames.perfect(i, int(m))
+                                              for i, m in enumerate(visits)])),
+            "endgame_policy_perfect": float(np.mean([endgames.perfect(i, int(m))
+                                                     for i, m in enumerate(policy_moves)])),
+            "endgame_random_perfect": endgames.random_share()}
+
+
+def match_scores(player: AlphaZeroPlayer, opponents: tuple[str, ...], games: int,
+                 rng: np.random.Generator, opening_plies: int = 4) -> dict[str, float]:
+    """Points per game (win 1, draw 1/2) against each classic opponent, colours alternating."""
+    out = {}
+    for spec in opponents:
+        opponent = make_player(spec, player.game.size)
+        result = play_match(player.game, player.policy(rng),
+                            classic_policy(opponent, player.game.size, rng), games,
+                            opening_plies, rng)
+        out[f"score_vs_{spec}"] = result.score
+    return out
+
+
+def make_eval_hook(size: int, games: int, simulations: int, endgames: Endgames | None,
+                   opponents: tuple[str, ...] = CLASSIC_OPPONENTS, seed: int = 0):
+    """An `alphazero.trainer.EvalHook` for Othello: match scores plus endgame share."""
+    def hook(net: torch.nn.Module, iteration: int) -> dict:
+        rng = np.random.default_rng([seed, iteration])
+        player = AlphaZeroPlayer(net, simulations)
+        metrics = match_scores(player, opponents, games, rng) if games else {}
+        if endgames is not None:
+            metrics.update(endgame_scores(player, endgames, rng))
+        return metrics
+    return hook
