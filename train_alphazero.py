@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", default=None, help="run name under runs/alphazero/ "
                    "(default: 'default', or 'quick' with --quick)")
     p.add_argument("--resume", action="store_true", help="continue the run from its checkpoint")
+    p.add_argument("--runs-dir", type=Path, default=REPO_ROOT / "runs" / "alphazero",
+                   help="folder that holds the run folders")
     p.add_argument("--results", type=Path, default=None,
                    help="where figures and summary go (default: results/alphazero, or the run "
                         "folder with --quick); the default run also writes agent.pt there")
@@ -90,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     torch.set_num_threads(1)
     run = args.run or ("quick" if args.quick else "default")
-    run_dir = REPO_ROOT / "runs" / "alphazero" / run
+    run_dir = args.runs_dir / run
     results = args.results or (run_dir / "results" if args.quick else
                                REPO_ROOT / "results" / "alphazero")
     overrides = {f.name: getattr(args, f.name) for f in fields(TrainConfig)

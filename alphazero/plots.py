@@ -43,7 +43,10 @@ def plot_strength(metrics: list[dict], path: Path) -> None:
     ax.set_xlabel("iteration")
     ax.set_ylabel("score (win 1, draw 1/2) / share")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    if ax.lines:
+        ax.legend(fontsize=7, loc="lower right")
+    else:
+        ax.text(0.5, 0.5, "no evaluations in this run", ha="center", transform=ax.transAxes)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

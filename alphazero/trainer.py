@@ -39,7 +39,7 @@ SNAPSHOTS = "checkpoints"
 class TrainConfig:
     """Every knob of a run; saved in its checkpoint, so a resumed run uses the same values."""
 
-    iterations: int = 24
+    iterations: int = 90
     games_per_iteration: int = 256
     concurrent_games: int = 256
     simulations: int = 50
@@ -54,7 +54,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     gate_games: int = 0  # 0: no arena gating (AlphaZero); >0: new net must score gate_threshold
     gate_threshold: float = 0.55
-    eval_every: int = 1  # run the evaluation hook every k iterations (and at the last)
+    eval_every: int = 5  # run the evaluation hook every k iterations (and at the last)
     snapshots: int = 12  # about this many log-spaced network snapshots
     seed: int = 0
 
@@ -164,9 +164,6 @@ class Trainer:
     # ---- the loop ----------------------------------------------------------------------------
     def run(self) -> list[dict]:
         """Run the remaining iterations; returns all metrics."""
-        if self.iteration == 0 and not (self.run_dir / SNAPSHOTS / "iter_0000.pt").exists():
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            self.save_snapshot()
         while self.iteration < self.config.iterations:
             self.run_iteration()
         return self.metrics
@@ -175,6 +172,8 @@ class Trainer:
         cfg = self.config
         it = self.iteration + 1
         start = time.perf_counter()
+        if self.iteration == 0:
+            self.save_snapshot()  # the initial network, for trajectories
         self.net.eval()
         evaluate = network_evaluator(self.game, self.net)
         with tqdm(total=cfg.games_per_iteration, desc=f"iter {it}/{cfg.iterations} self-play",

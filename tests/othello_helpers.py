@@ -30,3 +30,16 @@ def to_grid(pos: Position) -> tuple[list[list[int]], int]:
         elif pos.white >> sq & 1:
             grid[r][c] = naive.WHITE
     return grid, naive.BLACK if pos.black_to_move else naive.WHITE
+
+
+def from_diagram(text: str, black_to_move: bool) -> Position:
+    """A position from rows of X (black), O (white) and . (empty), a1 top-left."""
+    rows = [r.split() for r in text.strip().splitlines()]
+    size = len(rows)
+    black = white = 0
+    for r, row in enumerate(rows):
+        for c, ch in enumerate(row):
+            bit = 1 << (r * size + c)
+            black |= bit if ch == "X" else 0
+            white |= bit if ch == "O" else 0
+    return Position.from_colors(size, black, white, black_to_move)

@@ -1,0 +1,152 @@
+"""Batched MCTS and self-play: search finds forced wins, targets have the right signs."""
+
+import numpy as np
+import pytest
+
+from alphazero.mcts import SearchConfig, choose_actions, masked_softmax, search
+from alphazero.selfplay import self_play
+from othello.agent import uniform_evaluator
+from othello.board import parse_move
+from othello.evaluation import label_endgame
+from othello.game import OthelloGame, states_from_positions
+from othello.solver import Solver
+from tests.othello_helpers import from_diagram
+
+# White (O) to move; only the corner a6 wins (a2 and b2 lose), found by the exact solver.
+CORNER = """
+. O O O O .
+. . X O O X
+X X X X X X
+X X X O X X
+X X X O X X
+. X X X X X
+"""
+# Black (X) to move, 6 empties: only b3 wins; b6, c6 and f6 lose.
+DEEP_WIN = """
+X O O O O O
+. X O X X O
+. . X O X O
+X O X X O O
+X X O O O O
+X . . O O .
+"""
+
+
+@pytest.mark.parametrize("diagram, black, winner, sims", [
+    (CORNER, False, "a6", 200), (DEEP_WIN, True, "b3", 1500)])
+def test_uniform_prior_search_finds_the_only_winning_move(diagram, black, winner, sims):
+    pos = from_diagram(diagram, black)
+    labels = label_endgame(Solver(6), pos)
+    best = parse_move(winner, 6)
+    assert labels[best] == 1 and all(v == -1 for m, v in labels.items() if m != best)
+    game = OthelloGame(6)
+    rng = np.random.default_rng(0)
+    result = search(game, uniform_evaluator(game), states_from_positions([pos]),
+                    SearchConfig(simulations=sims), rng)
+    assert result.visits[0].argmax() == best
+    assert result.visits[0].sum() == sims
+    assert result.value[0] > 0  # the side to move is winning
+
+
+def test_batched_search_equals_one_tree_at_a_time():
+    game = OthelloGame(6)
+    roots = states_from_positions([from_diagram(CORNER, False), from_diagram(DEEP_WIN, True)])
+    cfg = SearchConfig(simulations=64)
+    both = search(game, uniform_evaluator(game), roots, cfg, np.random.default_rng(0))
+    for i in range(2):
+        one = search(game, uniform_evaluator(game), roots[i:i + 1], cfg, np.random.default_rng(0))
+        np.testing.assert_array_equal(one.visits[0], both.visits[i])
+
+
+def test_search_only_visits_legal_moves_and_handles_a_forced_pass():
+    game = OthelloGame(4)
+    # Black to move has no move but White does: the only legal action is the pass (16).
+    pos = from_diagram("""
+    O O O O
+    O O O O
+    O O X .
+    O O O .
+    """, True)
+    states = states_from_positions([pos])
+    assert np.nonzero(game.legal_actions(states)[0])[0].tolist() == [16]
+    result = search(game, uniform_evaluator(game), states, SearchConfig(simulations=10),
+                    np.random.default_rng(0))
+    assert result.visits[0, 16] == 10 and result.visits[0].sum() == 10
+    assert result.value[0] < -0.5  # every line loses for Black (unexpanded leaves count 0)
+
+
+def test_root_noise_keeps_priors_on_legal_moves():
+    game = OthelloGame(6)
+    states = game.initial_states(3)
+    cfg = SearchConfig(simulations=8, noise_fraction=0.25, dirichlet_alpha=0.3)
+    result = search(game, uniform_evaluator(game), states, cfg, np.random.default_rng(1))
+    legal = game.legal_actions(states)
+    np.testing.assert_allclose(result.prior.sum(axis=1), 1.0, rtol=1e-5)
+    assert np.all(result.prior[~legal] == 0)
+    assert not np.allclose(result.prior[0], result.prior[1])  # each root gets its own noise
+
+
+def test_masked_softmax_and_action_choice():
+    probs = masked_softmax(np.array([[0.0, np.log(3.0), 5.0]]), np.array([[True, True, False]]))
+    np.testing.assert_allclose(probs, [[0.25, 0.75, 0.0]])
+    visits = np.array([[1.0, 5.0, 0.0], [0.0, 0.0, 7.0]])
+    assert choose_actions(visits, 0.0, np.random.default_rng(0)).tolist() == [1, 2]
+    draws = [choose_actions(visits[:1], 1.0, np.random.default_rng(s))[0] for s in range(300)]
+    assert 0.1 < np.mean(np.array(draws) == 0) < 0.25  # 1/6 expected; never the unvisited 2
+
+
+class Countdown:
+    """A one-action game lasting `length` plies that the last mover wins (or draws if asked)."""
+
+    num_symmetries = 1
+
+    def __init__(self, length: int, draw: bool = False):
+        self.num_actions, self.length, self.draw = 1, length, draw
+
+    def initial_states(self, n):
+        return np.full((n, 1), self.length, dtype=np.int64)
+
+    def legal_actions(self, states):
+        return states > 0
+
+    def next_states(self, states, actions):
+        return states - 1
+
+    def outcome(self, states):
+        return np.full(len(states), 0.0 if self.draw else -1.0, dtype=np.float32)
+
+    def encode(self, states):
+        return states.astype(np.float32)
+
+
+@pytest.mark.parametrize("length, draw, expected", [
+    (3, False, [1, -1, 1]), (4, False, [-1, 1, -1, 1]), (3, True, [0, 0, 0])])
+def test_value_targets_are_signed_for_the_side_to_move(length, draw, expected):
+    game = Countdown(length, draw)
+    data, stats = self_play(game, uniform_evaluator_for(game), games=3, concurrent=2,
+                            config=SearchConfig(simulations=4), temperature_plies=0,
+                            rng=np.random.default_rng(0))
+    assert stats.games == 3 and len(data) == 3 * length
+    np.testing.assert_array_equal(data.values, np.tile(expected, 3))
+    np.testing.assert_array_equal(data.states[:length, 0], np.arange(length, 0, -1))
+    # the first player wins odd-length games, draws are worth half a point
+    assert stats.first_player_score == (0.5 if draw else float(length % 2))
+
+
+def uniform_evaluator_for(game):
+    def evaluate(states):
+        legal = game.legal_actions(states).astype(np.float32)
+        return legal / legal.sum(axis=1, keepdims=True), np.zeros(len(states), np.float32)
+    return evaluate
+
+
+def test_othello_self_play_targets_are_distributions_over_legal_moves():
+    game = OthelloGame(4)
+    data, stats = self_play(game, uniform_evaluator(game), games=4, concurrent=4,
+                            config=SearchConfig(simulations=8, noise_fraction=0.25),
+                            temperature_plies=4, rng=np.random.default_rng(3))
+    legal = game.legal_actions(data.states)
+    np.testing.assert_allclose(data.policies.sum(axis=1), 1.0, rtol=1e-5)
+    assert np.all(data.policies[~legal] == 0)
+    assert set(np.unique(data.values)) <= {-1.0, 0.0, 1.0}
+    assert stats.positions == len(data)

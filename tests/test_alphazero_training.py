@@ -1,0 +1,124 @@
+"""The AlphaZero loop: augmentation, training steps, resume, the CLI and the trained player."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import train_alphazero
+from alphazero.replay import ReplayBuffer
+from alphazero.selfplay import Examples
+from alphazero.trainer import SNAPSHOTS, TrainConfig, Trainer, snapshot_iterations
+from othello.board import Position
+from othello.game import OthelloGame, states_from_positions
+from othello.match import play_game, replay
+from othello.model import NetConfig, PolicyValueNet, load_model
+from othello.players import PlayerSpecError, make_player
+from othello.symmetry import transform_move, transform_position
+from tests.othello_helpers import random_game
+
+TINY = TrainConfig(iterations=2, games_per_iteration=6, concurrent_games=3, simulations=4,
+                   replay_capacity=500, batch_size=32, sample_reuse=1.0, snapshots=3, seed=3)
+
+
+def test_symmetry_augmentation_moves_policy_mass_with_the_board():
+    game = OthelloGame(6)
+    rng = np.random.default_rng(0)
+    positions = random_game(6, rng)[1:20]
+    states = states_from_positions(positions)
+    # a policy target with all its mass on one legal move per position
+    moves = [p.legal_moves()[0] for p in positions]
+    policies = np.zeros((len(positions), 37), np.float32)
+    policies[np.arange(len(positions)), moves] = 1.0
+    syms = rng.integers(8, size=len(positions))
+    planes, pol = game.symmetrize(game.encode(states), policies, syms)
+    for i, (pos, move, k) in enumerate(zip(positions, moves, syms, strict=True)):
+        image = transform_position(pos, int(k))
+        np.testing.assert_array_equal(planes[i], game.encode(states_from_positions([image]))[0])
+        assert pol[i].argmax() == transform_move(move, 6, int(k))
+        assert game.legal_actions(states_from_positions([image]))[0][pol[i].argmax()]
+
+
+def test_replay_buffer_ring_and_round_trip():
+    buf = ReplayBuffer(5)
+    states = np.arange(14, dtype=np.uint64).reshape(7, 2)
+    buf.add(Examples(states, np.eye(7, 37, dtype=np.float32), np.arange(7, dtype=np.float32)))
+    assert len(buf) == 5 and sorted(buf.data.values.tolist()) == [2, 3, 4, 5, 6]
+    again = ReplayBuffer.from_state_dict(buf.state_dict())
+    np.testing.assert_array_equal(again.data.states, buf.data.states)
+    assert again.data.states.dtype == np.uint64 and again.next == buf.next
+
+
+def _trainer(tmp_path, name):
+    torch.manual_seed(0)
+    net = PolicyValueNet(NetConfig(size=4, width=16, blocks=2))
+    return Trainer(OthelloGame(4), net, {"size": 4, "width": 16, "blocks": 2}, TINY,
+                   tmp_path / name)
+
+
+def test_resume_after_an_interruption_reproduces_the_uninterrupted_run(tmp_path):
+    straight = _trainer(tmp_path, "straight")
+    straight.run()
+    first = _trainer(tmp_path, "resumed")
+    first.run_iteration()  # ... and the process dies here
+    net = PolicyValueNet(NetConfig(size=4, width=16, blocks=2))
+    resumed = Trainer.resume(OthelloGame(4), net, tmp_path / "resumed")
+    assert resumed.iteration == 1 and len(resumed.buffer) == len(first.buffer)
+    resumed.run()
+    for key, value in straight.net.state_dict().items():
+        torch.testing.assert_close(resumed.net.state_dict()[key], value, rtol=0, atol=0)
+    lines = (tmp_path / "resumed" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["iteration"] for x in lines] == [1, 2]
+    assert json.loads(lines[1])["policy_loss"] == straight.metrics[1]["policy_loss"]
+    snaps = sorted(p.name for p in (tmp_path / "resumed" / SNAPSHOTS).iterdir())
+    assert snaps == ["iter_0000.pt", "iter_0001.pt", "iter_0002.pt"]
+
+
+def test_snapshot_iterations_are_log_spaced():
+    snaps = sorted(snapshot_iterations(90, 12))
+    assert snaps[:3] == [0, 1, 2] and snaps[-1] == 90 and 11 <= len(snaps) <= 13
+    ratios = [b / a for a, b in zip(snaps[2:], snaps[3:], strict=False)]
+    assert max(ratios) <= 2.0 and min(ratios) > 1.2  # geometric, not linear, spacing
+    assert snapshot_iterations(2, 3) == {0, 1, 2}
+
+
+def test_quick_training_makes_a_checkpoint_that_plays_legal_games(tmp_path):
+    results = tmp_path / "results"
+    code = train_alphazero.main(["--quick", "--runs-dir", str(tmp_path), "--run", "q",
+                                 "--results", str(results), "--endgames", "2"])
+    assert code == 0
+    assert (results / "losses.png").stat().st_size > 0
+    summary = json.loads((results / "summary.json").read_text())
+    assert summary["final"]["iteration"] == 3
+    metrics = [json.loads(x) for x in (tmp_path / "q" / "metrics.jsonl").read_text().splitlines()]
+    assert metrics[0]["policy_loss"] > metrics[-1]["policy_loss"]  # it learns something
+    net, _ = load_model(tmp_path / "q" / "checkpoint.pt")
+    assert net.config.size == 6
+    player = make_player(f"alphazero:{tmp_path / 'q' / 'checkpoint.pt'}:8", 6)
+    rng = np.random.default_rng(0)
+    for _ in range(2):
+        record = play_game(player, make_player("random", 6), 6, rng, opening_plies=2)
+        assert replay(record).is_over()  # replay checks every move's legality and the score
+    # the same run again without --resume is refused, and work is not overwritten
+    assert train_alphazero.main(["--quick", "--runs-dir", str(tmp_path), "--run", "q"]) == 2
+
+
+def test_alphazero_player_spec_errors(tmp_path):
+    with pytest.raises(PlayerSpecError, match="no network checkpoint"):
+        make_player(f"alphazero:{tmp_path / 'missing.pt'}", 6)
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    with pytest.raises(PlayerSpecError):
+        make_player(f"alphazero:{tmp_path / 'junk.pt'}", 6)
+    with pytest.raises(PlayerSpecError, match="simulations"):
+        make_player(f"alphazero:{tmp_path / 'junk.pt'}:0", 6)
+
+
+def test_alphazero_player_on_a_forced_pass():
+    torch.manual_seed(0)
+    from othello.agent import AlphaZeroPlayer
+    player = AlphaZeroPlayer(PolicyValueNet(NetConfig(size=4, width=8, blocks=1)), 4)
+    pos = Position.from_colors(4, black=0b0100_0000_0000, white=0xFFFF & ~0b1100_1000_0000_0000
+                               & ~0b0100_0000_0000, black_to_move=True)
+    assert pos.legal_moves() == [16]
+    assert player.choose(pos, np.random.default_rng(0)) == 16
