@@ -63,7 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help=f"tiny preset for demos: {QUICK}")
     p.add_argument("--run", default=None, help="run name under runs/alphazero/ "
                    "(default: 'default', or 'quick' with --quick)")
-    p.add_argument("--resume", action="store_true", help="continue the run from its checkpoint")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="continue the run from its checkpoint")
+    again.add_argument("--restart", action="store_true",
+                       help="delete an existing run of this name and start it over")
     p.add_argument("--runs-dir", type=Path, default=REPO_ROOT / "runs" / "alphazero",
                    help="folder that holds the run folders")
     p.add_argument("--results", type=Path, default=None,
@@ -112,11 +116,13 @@ def main(argv: list[str] | None = None) -> int:
                                f"endgames_{args.size}x{args.size}_{n_endgames}.json")
     hook = make_eval_hook(args.size, eval_games, eval_sims, endgames, seed=config.seed)
 
+    if args.restart and run_dir.exists():
+        shutil.rmtree(run_dir)
     try:
         if (run_dir / CHECKPOINT).exists():
             if not args.resume:
                 raise RunError(f"{run_dir} already holds a run: pass --resume to continue it, "
-                               "or --run NAME for a new one")
+                               "--restart to start it over, or --run NAME for a new one")
             trainer = Trainer.resume(game, net, run_dir, hook)
             print(f"resuming {run} after iteration {trainer.iteration} "
                   f"(its saved settings apply; flags given now are ignored)")

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from alphazero.arena import mcts_policy, play_match
 from alphazero.game import Game
-from alphazero.mcts import SearchConfig, network_evaluator
+from alphazero.mcts import CachedEvaluator, SearchConfig, network_evaluator
 from alphazero.replay import ReplayBuffer
 from alphazero.selfplay import self_play
 from common.io import atomic_write_bytes, code_version, load_checkpoint, save_checkpoint
@@ -175,7 +175,7 @@ class Trainer:
         if self.iteration == 0:
             self.save_snapshot()  # the initial network, for trajectories
         self.net.eval()
-        evaluate = network_evaluator(self.game, self.net)
+        evaluate = CachedEvaluator(network_evaluator(self.game, self.net))
         with tqdm(total=cfg.games_per_iteration, desc=f"iter {it}/{cfg.iterations} self-play",
                   unit="game", leave=False) as bar:
             data, sp = self_play(self.game, evaluate, cfg.games_per_iteration,
@@ -226,12 +226,13 @@ class Trainer:
         old.load_state_dict(previous)
         old.eval()
         search = cfg.search(noise=False)
-        result = play_match(self.game,
-                            mcts_policy(self.game, network_evaluator(self.game, self.net),
-                                        search, self.rng),
-                            mcts_policy(self.game, network_evaluator(self.game, old), search,
-                                        self.rng),
-                            cfg.gate_games, opening_plies=4, rng=self.rng)
+
+        def agent(net: torch.nn.Module):
+            evaluate = CachedEvaluator(network_evaluator(self.game, net))
+            return mcts_policy(self.game, evaluate, search, self.rng)
+
+        result = play_match(self.game, agent(self.net), agent(old), cfg.gate_games,
+                            opening_plies=4, rng=self.rng)
         accepted = result.score >= cfg.gate_threshold
         if not accepted:
             self.net.load_state_dict(previous)

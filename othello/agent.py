@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from alphazero.arena import Policy, mcts_policy
-from alphazero.mcts import SearchConfig, network_evaluator, search
+from alphazero.mcts import CachedEvaluator, SearchConfig, network_evaluator, search
 from common.io import REPO_ROOT, CheckpointError
 from othello.board import Position
 from othello.game import OthelloGame, states_from_positions
@@ -31,7 +31,7 @@ class AlphaZeroPlayer:
         self.net = net.eval()
         self.game = OthelloGame(net.config.size)
         self.config = SearchConfig(simulations=simulations)
-        self.evaluate = network_evaluator(self.game, self.net)
+        self.evaluate = CachedEvaluator(network_evaluator(self.game, self.net))
         self.name = name
 
     def choose(self, pos: Position, rng: np.random.Generator) -> int:

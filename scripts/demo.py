@@ -16,6 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGES: list[tuple[str, list[str]]] = [
     ("Othello: a short match between classic players",
      ["othello/play.py", "--games", "4", "--p1", "alphabeta:3", "--p2", "greedy", "--seed", "0"]),
+    ("AlphaZero: a quick training run (batched self-play, training, evaluation)",
+     ["train_alphazero.py", "--quick", "--restart"]),
+    ("AlphaZero: the pretrained agent (MCTS, 50 simulations) against alpha-beta depth 3",
+     ["othello/play.py", "--games", "4", "--p1", "alphazero", "--p2", "alphabeta:3",
+      "--seed", "0"]),
     ("Toy models: quick sparsity sweep (training, LLC, polygon GIFs)",
      ["scripts/sweep_sparsity.py", "--quick"]),
     ("Persian rug: untied toy models vs the symmetric semi-analytic optimum",

@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-from alphazero.mcts import SearchConfig, choose_actions, masked_softmax, search
+from alphazero.mcts import CachedEvaluator, SearchConfig, choose_actions, masked_softmax, search
 from alphazero.selfplay import self_play
 from othello.agent import uniform_evaluator
 from othello.board import parse_move
 from othello.evaluation import label_endgame
 from othello.game import OthelloGame, states_from_positions
 from othello.solver import Solver
-from tests.othello_helpers import from_diagram
+from tests.othello_helpers import from_diagram, random_game
 
 # White (O) to move; only the corner a6 wins (a2 and b2 lose), found by the exact solver.
 CORNER = """
@@ -150,3 +150,25 @@ def test_othello_self_play_targets_are_distributions_over_legal_moves():
     assert np.all(data.policies[~legal] == 0)
     assert set(np.unique(data.values)) <= {-1.0, 0.0, 1.0}
     assert stats.positions == len(data)
+
+
+def test_cached_evaluator_evaluates_each_state_once_and_returns_the_same_outputs():
+    game = OthelloGame(6)
+    calls = []
+
+    def evaluate(states):
+        calls.append(len(states))
+        return uniform_evaluator(game)(states)[0], states[:, 0].astype(np.float32) % 7
+
+    cached = CachedEvaluator(evaluate, capacity=6)
+    rng = np.random.default_rng(0)
+    states = states_from_positions(random_game(6, rng)[:4])
+    batch = np.concatenate([states, states[:2]])  # duplicates inside one batch
+    priors, values = cached(batch)
+    assert calls == [4]
+    np.testing.assert_array_equal(values, np.concatenate([states[:, 0], states[:2, 0]]) % 7)
+    np.testing.assert_array_equal(priors, uniform_evaluator(game)(batch)[0])
+    cached(states[1:3])
+    assert calls == [4]  # all remembered
+    cached(states_from_positions(random_game(6, rng)[5:8]))  # 4 + 3 > 6: the memory is reset
+    assert calls == [4, 3] and len(cached.index) == 3
