@@ -40,6 +40,7 @@ HELP = {
     "dirichlet_alpha": "root Dirichlet noise concentration",
     "noise_fraction": "weight of the root noise in self-play priors",
     "temperature_plies": "plies sampled in proportion to visits before playing the best move",
+    "search_value_weight": "blend of the root search value into value targets (0: game result)",
     "replay_capacity": "positions kept in the replay buffer",
     "batch_size": "training minibatch",
     "sample_reuse": "training samples drawn per new self-play position",
@@ -54,7 +55,8 @@ HELP = {
 ARG_TYPES = {int: positive_int, float: positive_float}
 ZERO_OK = {"gate_games": nonnegative_int, "temperature_plies": nonnegative_int,
            "noise_fraction": probability, "weight_decay": probability,
-           "gate_threshold": probability, "seed": nonnegative_int}
+           "gate_threshold": probability, "seed": nonnegative_int,
+           "search_value_weight": probability}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,7 +2,10 @@
 
 Every position gets the root visit distribution as its policy target (not a one-hot argmax) and
 the final result, seen from its own side to move, as its value target: +1 win, -1 loss, and 0
-for a draw for both sides. A finished game is replaced at once by a new one, so the batch stays
+for a draw for both sides. Optionally the value target is blended with the search's own root
+value (`search_value_weight`), which is less noisy than one game's result early in training.
+
+A finished game is replaced at once by a new one, so the batch stays
 full until the requested number of games has started.
 """
 
@@ -53,14 +56,14 @@ class SelfPlayStats:
 
 def self_play(game: Game, evaluate: Evaluator, games: int, concurrent: int,
               config: SearchConfig, temperature_plies: int, rng: np.random.Generator,
-              progress=None) -> tuple[Examples, SelfPlayStats]:
+              progress=None, search_value_weight: float = 0.0) -> tuple[Examples, SelfPlayStats]:
     """Play `games` games, `concurrent` at a time; moves sampled by visits for the first
     `temperature_plies` plies, then the most visited move; `progress(n)` hears of finished games."""
     start = time.perf_counter()
     slots = min(games, concurrent)
     states = game.initial_states(slots)
     ply = np.zeros(slots, dtype=np.int64)
-    history: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(slots)]
+    history: list[list[tuple[np.ndarray, np.ndarray, float]]] = [[] for _ in range(slots)]
     started, finished, first_score = slots, 0, 0.0
     parts: list[Examples] = []
     live = np.ones(slots, dtype=bool)
@@ -71,7 +74,7 @@ def self_play(game: Game, evaluate: Evaluator, games: int, concurrent: int,
         temperature = np.where(ply[idx] < temperature_plies, 1.0, 0.0)
         actions = choose_actions(result.visits, temperature, rng)
         for j, i in enumerate(idx):
-            history[i].append((states[i].copy(), policy[j]))
+            history[i].append((states[i].copy(), policy[j], result.value[j]))
         states[idx] = game.next_states(states[idx], actions)
         ply[idx] += 1
         over = idx[~game.legal_actions(states[idx]).any(axis=1)]
@@ -82,9 +85,11 @@ def self_play(game: Game, evaluate: Evaluator, games: int, concurrent: int,
             n = len(history[i])
             # the final side to move sees z; the side at ply t is that side iff (n - t) is even
             signs = np.where((n - np.arange(n)) % 2 == 0, 1.0, -1.0).astype(np.float32)
-            parts.append(Examples(np.stack([s for s, _ in history[i]]),
-                                  np.stack([p for _, p in history[i]]).astype(np.float32),
-                                  signs * z))
+            searched = np.array([v for _, _, v in history[i]], dtype=np.float32)
+            parts.append(Examples(np.stack([s for s, _, _ in history[i]]),
+                                  np.stack([p for _, p, _ in history[i]]).astype(np.float32),
+                                  (1 - search_value_weight) * signs * z
+                                  + search_value_weight * searched))
             first_score += (signs[0] * z + 1) / 2
             finished += 1
             history[i] = []

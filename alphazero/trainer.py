@@ -47,6 +47,7 @@ class TrainConfig:
     dirichlet_alpha: float = 0.5
     noise_fraction: float = 0.25
     temperature_plies: int = 8
+    search_value_weight: float = 0.0  # value target = (1 - w) * result + w * root search value
     replay_capacity: int = 60_000
     batch_size: int = 256
     sample_reuse: float = 4.0  # training samples drawn per new self-play position
@@ -180,7 +181,8 @@ class Trainer:
                   unit="game", leave=False) as bar:
             data, sp = self_play(self.game, evaluate, cfg.games_per_iteration,
                                  cfg.concurrent_games, cfg.search(noise=True),
-                                 cfg.temperature_plies, self.rng, progress=bar.update)
+                                 cfg.temperature_plies, self.rng, progress=bar.update,
+                                 search_value_weight=cfg.search_value_weight)
         self.buffer.add(data)
 
         previous = copy.deepcopy(self.net.state_dict()) if cfg.gate_games else None

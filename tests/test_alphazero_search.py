@@ -172,3 +172,14 @@ def test_cached_evaluator_evaluates_each_state_once_and_returns_the_same_outputs
     assert calls == [4]  # all remembered
     cached(states_from_positions(random_game(6, rng)[5:8]))  # 4 + 3 > 6: the memory is reset
     assert calls == [4, 3] and len(cached.index) == 3
+
+
+def test_search_value_blend_in_value_targets():
+    # Length 2: the first mover loses (z = -1). Its 4-simulation search sees the unexpanded reply
+    # once (value 0) and the lost end three times: root value -0.75. The second mover's search
+    # only ever reaches its win: +1. Blending half and half gives -0.875 and +1.
+    game = Countdown(2)
+    data, _ = self_play(game, uniform_evaluator_for(game), games=1, concurrent=1,
+                        config=SearchConfig(simulations=4), temperature_plies=0,
+                        rng=np.random.default_rng(0), search_value_weight=0.5)
+    np.testing.assert_allclose(data.values, [-0.875, 1.0])
