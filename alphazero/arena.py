@@ -15,6 +15,7 @@ import numpy as np
 
 from alphazero.game import Game
 from alphazero.mcts import Evaluator, SearchConfig, choose_actions, search
+from common.tally import Tally
 
 Policy = Callable[[np.ndarray], np.ndarray]  # states [n, ...] -> actions [n]
 
@@ -28,21 +29,11 @@ def mcts_policy(game: Game, evaluate: Evaluator, config: SearchConfig,
 
 
 @dataclass
-class ArenaResult:
-    wins: int
-    draws: int
-    losses: int
-    a_first: np.ndarray  # per game: did A move first
-    a_result: np.ndarray  # per game: +1 / 0 / -1 for A
+class ArenaResult(Tally):
+    """Results for policy A, plus per-game detail."""
 
-    @property
-    def games(self) -> int:
-        return self.wins + self.draws + self.losses
-
-    @property
-    def score(self) -> float:
-        """Points per game for A: win 1, draw 1/2."""
-        return (self.wins + 0.5 * self.draws) / max(self.games, 1)
+    a_first: np.ndarray | None = None  # per game: did A move first (after the opening)
+    a_result: np.ndarray | None = None  # per game: +1 / 0 / -1 for A
 
 
 def random_openings(game: Game, n: int, plies: int, rng: np.random.Generator) -> np.ndarray:

@@ -28,7 +28,7 @@ from othello.evaluation import (  # noqa: E402
     CLASSIC_OPPONENTS,
     endgame_scores,
     endgame_set,
-    match_scores,
+    match_results,
 )
 from othello.model import load_model  # noqa: E402
 
@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     player = AlphaZeroPlayer(net, args.sims)
     start = time.perf_counter()
-    scores = match_scores(player, tuple(args.opponents.split(",")), args.games, rng)
+    results = match_results(player, tuple(args.opponents.split(",")), args.games, rng)
+    scores = {f"score_vs_{spec}": r.score for spec, r in results.items()}
     endgames = endgame_set(size, args.endgames, seed=1234,
                            cache=REPO_ROOT / "runs" / "alphazero" /
                            f"endgames_{size}x{size}_{args.endgames}.json")
@@ -67,9 +68,16 @@ def main(argv: list[str] | None = None) -> int:
         target = TARGETS.get(key)
         verdict = ("" if target is None else
                    f" target >= {target:.2f}: {'met' if value >= target else 'MISSED'}")
-        print(f"  {key:28s} {value:6.3f}{verdict}")
+        spec = key.removeprefix("score_vs_")
+        detail = ""
+        if spec in results:
+            r = results[spec]
+            low, high = r.interval()
+            detail = f"  ({r.wins}-{r.draws}-{r.losses} W-D-L, 95% CI {low:.3f}-{high:.3f})"
+        print(f"  {key:28s} {value:6.3f}{verdict}{detail}")
     write_json(args.out, {"checkpoint": str(args.checkpoint), "iteration": ckpt.get("iteration"),
                           "sims": args.sims, "games": args.games, "scores": scores,
+                          "wdl": {k: [r.wins, r.draws, r.losses] for k, r in results.items()},
                           "targets": TARGETS, "seconds": time.perf_counter() - start})
     return 0
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from alphazero.arena import play_match
+from alphazero.arena import ArenaResult, play_match
 from alphazero.mcts import network_evaluator
 from common.io import write_json
 from othello.agent import AlphaZeroPlayer, classic_policy
@@ -92,16 +92,15 @@ def endgame_scores(player: AlphaZeroPlayer, endgames: Endgames,
             "endgame_random_perfect": endgames.random_share()}
 
 
-def match_scores(player: AlphaZeroPlayer, opponents: tuple[str, ...], games: int,
-                 rng: np.random.Generator, opening_plies: int = 4) -> dict[str, float]:
-    """Points per game (win 1, draw 1/2) against each classic opponent, colours alternating."""
+def match_results(player: AlphaZeroPlayer, opponents: tuple[str, ...], games: int,
+                  rng: np.random.Generator, opening_plies: int = 4) -> dict[str, ArenaResult]:
+    """Results against each classic opponent: paired random openings, colours swapped."""
     out = {}
     for spec in opponents:
         opponent = make_player(spec, player.game.size)
-        result = play_match(player.game, player.policy(rng),
-                            classic_policy(opponent, player.game.size, rng), games,
-                            opening_plies, rng)
-        out[f"score_vs_{spec}"] = result.score
+        out[spec] = play_match(player.game, player.policy(rng),
+                               classic_policy(opponent, player.game.size, rng), games,
+                               opening_plies, rng)
     return out
 
 
@@ -111,7 +110,8 @@ def make_eval_hook(size: int, games: int, simulations: int, endgames: Endgames |
     def hook(net: torch.nn.Module, iteration: int) -> dict:
         rng = np.random.default_rng([seed, iteration])
         player = AlphaZeroPlayer(net, simulations)
-        metrics = match_scores(player, opponents, games, rng) if games else {}
+        results = match_results(player, opponents, games, rng) if games else {}
+        metrics = {f"score_vs_{spec}": r.score for spec, r in results.items()}
         if endgames is not None:
             metrics.update(endgame_scores(player, endgames, rng))
         return metrics

@@ -27,15 +27,20 @@ def _shift(x: np.ndarray, left: bool, amount: np.uint64, mask: np.uint64) -> np.
     return ((x << amount) if left else (x >> amount)) & mask
 
 
+def _fill(seed: np.ndarray, om: np.ndarray, left: bool, amount: np.uint64,
+          size: int) -> np.ndarray:
+    """The run of `om` squares that starts next to each seed bit and goes one way."""
+    run = _shift(seed, left, amount, om)
+    for _ in range(size - 3):
+        run |= _shift(run, left, amount, om)
+    return run
+
+
 def legal_squares(me: np.ndarray, opp: np.ndarray, size: int) -> np.ndarray:
     """uint64 bitmask of legal squares for each row (the batched `othello.board.legal_moves`)."""
     moves = np.zeros_like(me)
     for left, amount, mask in _directions(size):
-        om = opp & mask
-        t = _shift(me, left, amount, om)
-        for _ in range(size - 3):
-            t |= _shift(t, left, amount, om)
-        moves |= _shift(t, left, amount, mask)
+        moves |= _shift(_fill(me, opp & mask, left, amount, size), left, amount, mask)
     return moves & ~(me | opp) & np.uint64(geometry(size).full)
 
 
@@ -47,10 +52,7 @@ def flips(me: np.ndarray, opp: np.ndarray, squares: np.ndarray, size: int) -> np
     bit = _ONE << squares.astype(np.uint64)
     out = np.zeros_like(me)
     for left, amount, mask in _directions(size):
-        om = opp & mask
-        run = _shift(bit, left, amount, om)
-        for _ in range(size - 3):
-            run |= _shift(run, left, amount, om)
+        run = _fill(bit, opp & mask, left, amount, size)
         closed = (_shift(run, left, amount, mask) & me) != 0
         out |= np.where(closed, run, np.uint64(0))
     return out

@@ -10,7 +10,6 @@ had no move; the final two passes of a finished game are implied, not written.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from common.tally import Tally
 from othello.board import IllegalMoveError, Position, move_name, parse_move
 from othello.players import Player
 
@@ -106,31 +106,8 @@ def read_records(path: str | Path) -> Iterator[dict]:
 
 
 @dataclass
-class MatchResult:
+class MatchResult(Tally):
     """Results from player 1's point of view over games with alternating colours."""
-
-    wins: int = 0
-    draws: int = 0
-    losses: int = 0
-
-    @property
-    def games(self) -> int:
-        return self.wins + self.draws + self.losses
-
-    @property
-    def score(self) -> float:
-        """Points per game for player 1 (win 1, draw 1/2)."""
-        return (self.wins + 0.5 * self.draws) / max(self.games, 1)
-
-    def interval(self, z: float = 1.96) -> tuple[float, float]:
-        """Wilson score interval for player 1's score (draws count as half a win)."""
-        n = self.games
-        if n == 0:
-            return 0.0, 1.0
-        p = self.score
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-        return max(0.0, centre - half), min(1.0, centre + half)
 
     def add(self, record: dict, p1_color: str) -> None:
         if record["winner"] == "draw":
