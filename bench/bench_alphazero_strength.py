@@ -21,7 +21,8 @@ if not __package__:
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from common.cli import positive_int  # noqa: E402
+from alphazero.mcts import SearchConfig  # noqa: E402
+from common.cli import positive_float, positive_int  # noqa: E402
 from common.io import REPO_ROOT, CheckpointError, write_json  # noqa: E402
 from othello.agent import PRETRAINED, AlphaZeroPlayer  # noqa: E402
 from othello.evaluation import (  # noqa: E402
@@ -40,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", type=Path, default=PRETRAINED)
     p.add_argument("--sims", type=positive_int, default=50, help="MCTS simulations per move")
+    p.add_argument("--c-puct", type=positive_float, default=SearchConfig.c_puct,
+                   help="PUCT exploration constant of the agent's search")
     p.add_argument("--games", type=positive_int, default=100, help="games per opponent")
     p.add_argument("--endgames", type=positive_int, default=60)
     p.add_argument("--opponents", default=",".join(CLASSIC_OPPONENTS))
@@ -54,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     size = net.config.size
     rng = np.random.default_rng(args.seed)
-    player = AlphaZeroPlayer(net, args.sims)
+    player = AlphaZeroPlayer(net, args.sims, c_puct=args.c_puct)
     start = time.perf_counter()
     results = match_results(player, tuple(args.opponents.split(",")), args.games, rng)
     scores = {f"score_vs_{spec}": r.score for spec, r in results.items()}
@@ -63,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
                            f"endgames_{size}x{size}_{args.endgames}.json")
     scores.update(endgame_scores(player, endgames, rng))
     print(f"{args.checkpoint} (iteration {ckpt.get('iteration', '?')}), "
-          f"MCTS {args.sims} sims, {args.games} games per opponent")
+          f"MCTS {args.sims} sims (c_puct {args.c_puct}), {args.games} games per opponent")
     for key, value in scores.items():
         target = TARGETS.get(key)
         verdict = ("" if target is None else
@@ -76,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             detail = f"  ({r.wins}-{r.draws}-{r.losses} W-D-L, 95% CI {low:.3f}-{high:.3f})"
         print(f"  {key:28s} {value:6.3f}{verdict}{detail}")
     write_json(args.out, {"checkpoint": str(args.checkpoint), "iteration": ckpt.get("iteration"),
-                          "sims": args.sims, "games": args.games, "scores": scores,
+                          "sims": args.sims, "c_puct": args.c_puct, "games": args.games,
+                          "scores": scores,
                           "wdl": {k: [r.wins, r.draws, r.losses] for k, r in results.items()},
                           "targets": TARGETS, "seconds": time.perf_counter() - start})
     return 0

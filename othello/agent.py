@@ -27,10 +27,10 @@ class AlphaZeroPlayer:
     """MCTS with a policy-value network; plays the most visited root move."""
 
     def __init__(self, net: PolicyValueNet, simulations: int = DEFAULT_SIMULATIONS,
-                 name: str = "alphazero"):
+                 name: str = "alphazero", c_puct: float = SearchConfig.c_puct):
         self.net = net.eval()
         self.game = OthelloGame(net.config.size)
-        self.config = SearchConfig(simulations=simulations)
+        self.config = SearchConfig(simulations=simulations, c_puct=c_puct)
         self.evaluate = CachedEvaluator(network_evaluator(self.game, self.net))
         self.name = name
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from alphazero.arena import play_match
 from alphazero.mcts import CachedEvaluator, SearchConfig, choose_actions, masked_softmax, search
 from alphazero.selfplay import self_play
 from othello.agent import uniform_evaluator
@@ -183,3 +184,18 @@ def test_search_value_blend_in_value_targets():
                         config=SearchConfig(simulations=4), temperature_plies=0,
                         rng=np.random.default_rng(0), search_value_weight=0.5)
     np.testing.assert_allclose(data.values, [-0.875, 1.0])
+
+
+def test_arena_pairs_openings_with_colours_swapped():
+    game = OthelloGame(6)
+
+    def first_legal(states):
+        return game.legal_actions(states).argmax(axis=1)
+
+    result = play_match(game, first_legal, first_legal, games=10, opening_plies=3,
+                        rng=np.random.default_rng(0))
+    assert result.games == 10 and result.a_first.tolist() == [True] * 5 + [False] * 5
+    # the same deterministic policy on both sides: each pair's two games are the same game
+    # with A on opposite sides, so A's results in a pair cancel
+    np.testing.assert_array_equal(result.a_result[:5], -result.a_result[5:])
+    assert result.score == 0.5
