@@ -50,7 +50,7 @@ class TrainConfig:
     search_value_weight: float = 0.0  # value target = (1 - w) * result + w * root search value
     replay_capacity: int = 60_000
     batch_size: int = 256
-    sample_reuse: float = 12.0  # training samples drawn per new self-play position
+    sample_reuse: float = 24.0  # training samples drawn per new self-play position
     lr: float = 2e-3
     weight_decay: float = 1e-4
     gate_games: int = 0  # 0: no arena gating (AlphaZero); >0: new net must score gate_threshold
