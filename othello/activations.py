@@ -17,6 +17,8 @@ never depend on where the checkpoint was).
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +28,15 @@ import torch
 from numpy.lib.format import open_memmap
 from tqdm import tqdm
 
+from common.io import REPO_ROOT, CheckpointError, write_json
 from othello.board import Position, flips
-from othello.model import PolicyValueNet, save_model
+from othello.model import NetConfig, PolicyValueNet, load_model, save_model
 from othello.players import Player, make_player
 
 SOURCES = ("selfplay", "random", "greedy", "alphabeta:2", "search")
+DEFAULT_CHECKPOINT = REPO_ROOT / "results" / "alphazero" / "agent.pt"
+RANDOM = "random"  # checkpoint name for a seeded random-weights network
+QUICK_POSITIONS = 20_000
 DEFAULT_MIX = {"selfplay": 0.6, "random": 0.15, "greedy": 0.2, "alphabeta:2": 0.05}
 
 
@@ -202,3 +208,48 @@ def write_dataset(net: PolicyValueNet, samples: list[Sample], blocks: Iterable[i
         arr.flush()
     save_model(out / "net.pt", net)
     return {name: int((facts["source"] == i).sum()) for i, name in enumerate(SOURCES)}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def load_source(checkpoint: str | Path, seed: int) -> tuple[PolicyValueNet, dict]:
+    """The network to read (a checkpoint, or RANDOM: seeded random weights) and how to describe
+    it in meta.json; CheckpointError with a one-line reason."""
+    if str(checkpoint) == RANDOM:
+        torch.manual_seed(seed)
+        net = PolicyValueNet(NetConfig()).eval()
+        return net, {"checkpoint": RANDOM,
+                     "note": f"random weights (torch seed {seed}), not a trained agent"}
+    path = Path(checkpoint)
+    if not path.is_file():
+        hint = (" (the pretrained agent comes with the AlphaZero stage; use --checkpoint random "
+                "to try the pipeline on random weights)") if path == DEFAULT_CHECKPOINT else ""
+        raise CheckpointError(f"checkpoint not found: {path}{hint}")
+    net, _ = load_model(path)
+    return net, {"checkpoint": str(path), "checkpoint_sha256": sha256(path)}
+
+
+def dataset_name(checkpoint: str | Path, quick: bool) -> str:
+    """Default dataset folder name: the checkpoint's file stem ('random'), '-quick' if quick."""
+    stem = RANDOM if str(checkpoint) == RANDOM else Path(checkpoint).stem
+    return stem + ("-quick" if quick else "")
+
+
+def collect_dataset(net: PolicyValueNet, source: dict, out: Path, positions: int,
+                    blocks: Iterable[int], seed: int, temperature: float = 1.0,
+                    progress: bool = True, code: str = "unknown") -> dict:
+    """Collect `positions` distinct positions, write the dataset and its meta.json (returned)."""
+    start = time.perf_counter()
+    samples = collect_positions(net, positions, np.random.default_rng(seed),
+                                temperature=temperature, progress=progress)
+    counts = write_dataset(net, samples, blocks, out, progress=progress)
+    cfg = net.config
+    meta = {**source, "blocks": sorted(set(blocks)), "count": len(samples),
+            "per_source": counts, "mix": DEFAULT_MIX, "temperature": temperature, "seed": seed,
+            "net_config": {"size": cfg.size, "width": cfg.width, "blocks": cfg.blocks},
+            "net_sha256": sha256(out / "net.pt"), "seconds": time.perf_counter() - start,
+            "code_version": code, "script": "othello/collect_activations.py"}
+    write_json(out / "meta.json", meta)
+    return meta

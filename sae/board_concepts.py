@@ -30,7 +30,8 @@ def board_properties(boards: np.ndarray, legal: np.ndarray,
     [N, S(+1)] (a trailing pass column is dropped) and flipped-disc masks [N, S]."""
     s = boards.shape[1]
     return {"mine": boards == 1, "theirs": boards == -1, "empty": boards == 0,
-            "legal": np.asarray(legal[:, :s], dtype=bool), "flipped": np.asarray(flipped, dtype=bool)}
+            "legal": np.asarray(legal[:, :s], dtype=bool),
+            "flipped": np.asarray(flipped, dtype=bool)}
 
 
 def neuron_features(x: torch.Tensor) -> torch.Tensor:
