@@ -74,6 +74,12 @@ def lr_factor(step: int, steps: int, decay: float) -> float:
     return 1.0 if step < start else max(0.0, (steps - step) / max(steps - start, 1e-9))
 
 
+@torch.no_grad()
+def update_since_fired(since_fired: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+    """Tokens since each latent last fired, after a batch of feature activations."""
+    return torch.where((features > 0).any(dim=0), 0, since_fired + features.shape[0])
+
+
 def train_sae(cfg: TrainConfig, acts: np.ndarray, split: Split, progress: bool = True,
               log: Callable[[dict], None] | None = None,
               log_every: int = 50) -> tuple[SAE, list[dict]]:
@@ -98,9 +104,7 @@ def train_sae(cfg: TrainConfig, acts: np.ndarray, split: Split, progress: bool =
         opt.step()
         sched.step()
         sae.after_step()
-        with torch.no_grad():
-            fired = (out.features > 0).any(dim=0)
-            since_fired = torch.where(fired, 0, since_fired + xs.shape[0])
+        since_fired = update_since_fired(since_fired, out.features)
         if step % log_every == 0 or step == cfg.steps - 1:
             row = {"step": step, "loss": out.loss.item(), **out.parts,
                    "fvu_batch": out.parts["mse"] / float(xs.var(dim=0).sum()),
