@@ -12,6 +12,7 @@ split); the grid's summary.json, meta.json and scaling plots go to results/sae/ 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -79,10 +80,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def default_acts(args: argparse.Namespace, version: str) -> Path:
-    """runs/activations/<stem>[-quick]; in quick mode collected first when missing."""
+    """runs/activations/<stem>[-quick]; in quick mode (re)collected first when missing or made
+    from another checkpoint file."""
     acts = REPO_ROOT / "runs" / "activations" / dataset_name(args.checkpoint, args.quick)
-    if args.quick and not (acts / "meta.json").is_file():
-        net, source = load_source(args.checkpoint, args.seed)
+    if not args.quick:
+        return acts
+    net, source = load_source(args.checkpoint, args.seed)
+    meta_path = acts / "meta.json"
+    old = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    if (not old or old.get("checkpoint_sha256") != source.get("checkpoint_sha256")
+            or old.get("seed") != args.seed):
         print(f"collecting {QUICK_POSITIONS} positions into {acts}", flush=True)
         collect_dataset(net, source, acts, QUICK_POSITIONS, [2], args.seed,
                         progress=not args.no_progress, code=version)
@@ -119,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         print("error: no SAE to train (TopK needs k < --features)", file=sys.stderr)
         return 2
     data_info = {"acts": str(data.path), "rows": len(data.acts), "d": data.acts.shape[1],
-                 "holdout": holdout, "test_rows": len(split.test), "split_seed": args.seed}
+                 "holdout": holdout, "test_rows": len(split.test), "split_seed": args.seed,
+                 "source": data.source}
     run = maybe_wandb(args.wandb, "sae", {**vars(args), **data_info, "acts": str(data.path)})
     print(f"{len(cfgs)} SAEs on {data.path} ({len(data.acts)} x {data.acts.shape[1]}, "
           f"{len(split.test)} held out) -> {out}", flush=True)

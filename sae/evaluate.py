@@ -31,6 +31,7 @@ class Dataset:
     block: int | None = None
     net: PolicyValueNet | None = None
     folder: Path | None = None
+    source: dict | None = None  # checkpoint (and note) from the collection's meta.json
 
     @property
     def has_game_facts(self) -> bool:
@@ -55,7 +56,9 @@ def open_dataset(path: str | Path, block: int | None = None) -> Dataset:
     folder = path.parent
     if match and (folder / "net.pt").is_file() and (folder / "legal.npy").is_file():
         net, _ = load_model(folder / "net.pt")
-        return Dataset(acts, path, int(match.group(1)), net, folder)
+        meta = json.loads((folder / "meta.json").read_text())
+        source = {k: meta[k] for k in ("checkpoint", "checkpoint_sha256", "note") if k in meta}
+        return Dataset(acts, path, int(match.group(1)), net, folder, source)
     return Dataset(acts, path)
 
 
