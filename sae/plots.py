@@ -25,21 +25,25 @@ def _style(label: str, i: int) -> dict:
     return {"color": cmap(0.35 + 0.13 * (i % 5)), "marker": "o" if relu else "s"}
 
 
+def _finish(fig, ax, xlabel: str, ylabel: str, logy: bool, path: Path) -> None:
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=6, ncol=2)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def _vs_width(rows: list[dict], key: str, ylabel: str, path: Path, logy: bool) -> None:
     fig, ax = plt.subplots(figsize=(6, 4.2))
     for i, (label, series) in enumerate(_series(rows).items()):
         ax.plot([r["width"] for r in series], [r[key] for r in series], label=label,
                 **_style(label, i))
     ax.set_xscale("log", base=2)
-    if logy:
-        ax.set_yscale("log")
-    ax.set_xlabel("SAE width (features)")
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7, ncol=2)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _finish(fig, ax, "SAE width (features)", ylabel, logy, path)
 
 
 def _vs_l0(rows: list[dict], key: str, ylabel: str, path: Path,
@@ -61,15 +65,7 @@ def _vs_l0(rows: list[dict], key: str, ylabel: str, path: Path,
         ax.axhline(value, color="grey", ls=":", lw=1)
         ax.annotate(name, (ax.get_xlim()[0], value), fontsize=7, color="grey", va="bottom")
     ax.set_xscale("log")
-    if logy:
-        ax.set_yscale("log")
-    ax.set_xlabel("L0 (active features per position, held-out)")
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=6, ncol=2)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _finish(fig, ax, "L0 (active features per position, held-out)", ylabel, logy, path)
 
 
 def plot_all(rows: list[dict], baseline: dict | None, out: Path) -> list[Path]:
