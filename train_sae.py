@@ -39,7 +39,7 @@ from sae.data import ActivationsError, split_rows
 from sae.evaluate import neuron_baseline, open_dataset
 from sae.models import ARCHS
 from sae.plots import plot_all
-from sae.sweep import KS, L1S, QUICK, WIDTHS, flat, grid, run_one
+from sae.sweep import KS, L1S, QUICK, STEPS, WIDTHS, flat, grid, run_one
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -63,7 +63,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help=f"ReLU sparsity coefficients (default {' '.join(map(str, L1S))})")
     parser.add_argument("--k", type=positive_int, nargs="+",
                         help=f"TopK active latents (default {' '.join(map(str, KS))})")
-    parser.add_argument("--steps", type=positive_int, help="training steps per SAE (default 500)")
+    parser.add_argument("--steps", type=positive_int,
+                        help=f"training steps per SAE (default {STEPS})")
     parser.add_argument("--batch-size", type=positive_int, default=1024)
     parser.add_argument("--lr", type=positive_float, help="Adam learning rate (default 1e-3)")
     parser.add_argument("--holdout", type=probability,
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     preset = QUICK if args.quick else {}
     cfgs = grid(args.arch, args.features or preset.get("widths", WIDTHS),
                 args.l1 or preset.get("l1s", L1S), args.k or preset.get("ks", KS),
-                steps=args.steps or preset.get("steps", 500), batch_size=args.batch_size,
+                steps=args.steps or preset.get("steps", STEPS), batch_size=args.batch_size,
                 lr=args.lr, seed=args.seed)
     if not cfgs:
         print("error: no SAE to train (TopK needs k < --features)", file=sys.stderr)
