@@ -4,7 +4,7 @@
     python train_sae.py --quick --checkpoint random       # a minute, random-weights network
     python train_sae.py --acts X.npy --arch topk --features 1024 --k 32 --out runs/sae/mine
 
-Each SAE goes to <out>/<name>/ (sae.pt for sae.load, config.json, metrics.json on the held-out
+Each SAE goes to <out>/<name>/ (sae.pt for sae.load, meta.json, metrics.json on the held-out
 split); the grid's summary.json, meta.json and scaling plots go to results/sae/ (with --quick to
 <out>/results, so the committed results stay). A rerun skips SAEs that are already done.
 """
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for cfg in cfgs:
         result = run_one(cfg, data, split, out, data_info, progress=not args.no_progress,
-                         log=run.log if run is not None else None)
+                         log=run.log if run is not None else None, code=version)
         rows.append(flat(result))
         r = rows[-1]
         extra = (f" policy-KL recovered (mean abl.) {r['policy_kl_recovered_vs_mean']:.3f}"

@@ -1,7 +1,8 @@
 """A grid of SAEs on one activations dataset: train, save, evaluate, summarise; resumable.
 
-Each SAE goes to `<out>/<name>/` (sae.pt, config.json, metrics.json); a rerun skips every SAE
-whose metrics.json was written for the same config, dataset and split.
+Each SAE goes to `<out>/<name>/` (sae.pt, meta.json with its config, data and code version,
+metrics.json); a rerun skips every SAE whose metrics.json was written for the same config,
+dataset and split.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def grid(archs: Iterable[str], widths: Iterable[int], l1s: Iterable[float], ks: 
 
 
 def run_one(cfg: TrainConfig, data: Dataset, split: Split, out: Path, data_info: dict,
-            progress: bool = True, log: Callable[[dict], None] | None = None) -> dict:
+            progress: bool = True, log: Callable[[dict], None] | None = None,
+            code: str = "unknown") -> dict:
     """Train and evaluate one SAE (or reuse a finished one); returns its metrics.json content."""
     folder = out / cfg.name
     done = folder / "metrics.json"
@@ -51,7 +53,8 @@ def run_one(cfg: TrainConfig, data: Dataset, split: Split, out: Path, data_info:
     sae, history = train_sae(cfg, data.acts, split, progress=progress, log=log)
     seconds = time.perf_counter() - start
     sae.save(folder / "sae.pt", train_config=cfg.to_dict())
-    write_json(folder / "config.json", {**cfg.to_dict(), "sae": sae.config()})
+    write_json(folder / "meta.json", {"config": cfg.to_dict(), "sae": sae.config(),
+                                       "data": data_info, "seed": cfg.seed, "code_version": code})
     result = {"config": cfg.to_dict(), "data": data_info, "train_seconds": seconds,
               "tokens_per_s": cfg.steps * cfg.batch_size / seconds, "history": history,
               **evaluate(sae, data, split.test, seed=cfg.seed)}
