@@ -56,7 +56,8 @@ def open_dataset(path: str | Path, block: int | None = None) -> Dataset:
     folder = path.parent
     if match and (folder / "net.pt").is_file() and (folder / "legal.npy").is_file():
         net, _ = load_model(folder / "net.pt")
-        meta = json.loads((folder / "meta.json").read_text())
+        meta_path = folder / "meta.json"
+        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
         source = {k: meta[k] for k in ("checkpoint", "checkpoint_sha256", "note") if k in meta}
         return Dataset(acts, path, int(match.group(1)), net, folder, source)
     return Dataset(acts, path)
@@ -80,6 +81,7 @@ def evaluate(sae: SAE, data: Dataset, test: np.ndarray, max_splice: int = 20_000
     for x in chunks(data.acts, test):
         mean_stream += x.double().sum(0)
     mean_stream = (mean_stream / len(test)).float()
+
     def spliced(size: int = 8192):
         for start in range(0, len(rows), size):
             part = rows[start:start + size]
