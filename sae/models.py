@@ -199,6 +199,7 @@ class TopKSAE(SAE):
             parts["aux"] = aux.item()
         return LossParts(total, f, parts)
 
+    @torch.no_grad()
     def before_step(self) -> None:
         """Remove the gradient component that would change decoder-row norms."""
         w, g = self.dec_weight, self.dec_weight.grad

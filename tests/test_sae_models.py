@@ -71,6 +71,7 @@ def test_topk_auxk_and_decoder_constraint():
     model.before_step()  # gradient has no component along each decoder row
     radial = (model.dec_weight.grad * model.dec_weight).sum(dim=1)
     assert radial.abs().max() < 1e-5
+    assert model.dec_weight.grad.grad_fn is None  # no autograd history kept (it leaked memory)
     with torch.no_grad():
         model.dec_weight.mul_(3.0)
     model.after_step()
