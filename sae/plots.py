@@ -63,7 +63,8 @@ def _vs_l0(rows: list[dict], key: str, ylabel: str, path: Path,
                         label=f"{'ReLU' if arch == 'relu' else 'TopK'} w={w}")
     for name, value in (baselines or {}).items():
         ax.axhline(value, color="grey", ls=":", lw=1)
-        ax.annotate(name, (ax.get_xlim()[0], value), fontsize=7, color="grey", va="bottom")
+        ax.annotate(name, (0.01, value), xycoords=("axes fraction", "data"), fontsize=7,
+                    color="grey", va="bottom")
     ax.set_xscale("log")
     _finish(fig, ax, "L0 (active features per position, held-out)", ylabel, logy, path)
 
