@@ -68,7 +68,8 @@ def flat(result: dict) -> dict:
     row = {"name": cfg["name"], "arch": cfg["arch"], "width": cfg["n_features"],
            "l1": cfg["l1"] if cfg["arch"] == "relu" else None,
            "k": cfg["k"] if cfg["arch"] != "relu" else None,
-           "tokens_per_s": result["tokens_per_s"], **result["reconstruction"]}
+           "train_seconds": result["train_seconds"], "tokens_per_s": result["tokens_per_s"],
+           **result["reconstruction"]}
     for key, value in result.get("splice", {}).items():
         row[key] = value
     for group, scores in result.get("concepts", {}).items():
