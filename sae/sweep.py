@@ -22,7 +22,7 @@ from sae.train import TrainConfig, train_sae
 WIDTHS = (256, 512, 1024, 2048, 4096)
 L1S = (1.0, 2.0, 3.0, 4.0, 5.0)
 KS = (8, 16, 32, 64)
-STEPS = 700  # x 1024 rows: about 0.75 epoch of 1M positions; the grid takes about 50 min
+STEPS = 700  # x 1024 rows: about 0.75 epoch of 1M positions; the grid takes about 55 min
 QUICK = {"widths": (256, 512), "l1s": (2.0, 5.0), "ks": (8, 32), "steps": 150, "holdout": 0.2}
 
 
