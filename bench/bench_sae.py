@@ -6,9 +6,10 @@ matmul throughput that training reaches (one thread), for the 256 -> 4096 SAE.
 Training FLOPs are counted as 10 d F per activation: five d x F products (encoder and decoder
 forward; decoder input and weight gradients; encoder weight gradient, the input needs none) at 2
 FLOPs per multiply-add. The TopK decoder is run dense, so the same count applies. The baseline
-is the best of plain `torch.mm` on the shapes one training step multiplies, measured in the same
-run. Step times exclude the one-off setup (difference of two run lengths) and
-include reading shuffled minibatches from a memory-mapped .npy file.
+is the best `torch.mm` throughput over the five shapes one training step multiplies and a 2048^3
+product (best of 10 runs each), measured in the same run. Step times exclude the one-off setup
+(difference of two run lengths) and include reading shuffled minibatches from a memory-mapped
+.npy file.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def matmul_gflops(batch: int, repeats: int) -> float:
     """Best fp32 GFLOP/s of the products in one training step at this batch size."""
     x, w_enc, g = torch.randn(batch, D), torch.randn(D, F), torch.randn(batch, D)
     f, w_dec = torch.randn(batch, F), torch.randn(F, D)
-    shapes = [(x, w_enc), (f, w_dec), (g, w_dec.T), (f.T, g), (x.T, f)]
+    square = torch.randn(2048, 2048)
+    shapes = [(x, w_enc), (f, w_dec), (g, w_dec.T), (f.T, g), (x.T, f), (square, square)]
     best = 0.0
     for a, b in shapes:
         flops = 2 * a.shape[0] * a.shape[1] * b.shape[1]
@@ -79,7 +81,7 @@ def main() -> None:
         print(f"{'arch':>5} {'batch':>5} {'step ms':>8} {'acts/s':>8} {'GFLOP/s':>8} "
               f"{'mm peak':>8} {'fraction':>8}")
         for arch, batch in (("relu", 1024), ("relu", 4096), ("topk", 1024), ("topk", 4096)):
-            peak = matmul_gflops(batch, 5)
+            peak = matmul_gflops(batch, 10)
             cfg = TrainConfig(arch=arch, n_features=F, k=32, batch_size=batch)
             seconds = step_seconds(cfg, acts, short, long)
             rate = batch / seconds
