@@ -98,9 +98,11 @@ def play_games(net: PolicyValueNet, opponent: Player | None, target: int, seen: 
                source: int, size: int, temperature: float, rng: np.random.Generator,
                parallel: int = 256, bar: tqdm | None = None) -> None:
     """Add new positions from lock-step games (net vs itself when `opponent` is None, else net
-    vs `opponent`, colours alternating) to `seen` until it has gained `target` positions."""
+    vs `opponent`, colours alternating) to `seen` until it has gained `target` positions, or
+    until a whole round of `parallel` games brings nothing new (a near-deterministic policy)."""
     goal = len(seen) + target
     while len(seen) < goal:
+        before = len(seen)
         games = [Sample(Position.start(size), -1, 0, source) for _ in range(parallel)]
         net_is_black = [g % 2 == 0 for g in range(parallel)]
         while games and len(seen) < goal:
@@ -125,13 +127,16 @@ def play_games(net: PolicyValueNet, opponent: Player | None, target: int, seen: 
                     nxt.append(Sample(child, move, flipped, source))
                     colours.append(net_is_black[i])
             games, net_is_black = nxt, colours
+        if len(seen) == before:
+            return
 
 
 def collect_positions(net: PolicyValueNet, count: int, rng: np.random.Generator,
                       mix: dict[str, float] | None = None, temperature: float = 1.0,
                       progress: bool = True) -> list[Sample]:
-    """`count` distinct non-terminal positions: search positions first, then games per `mix`
-    (fractions of what is left, keyed by SOURCES names)."""
+    """Up to `count` distinct non-terminal positions: search positions first, then games per
+    `mix` (fractions of what is left, keyed by SOURCES names; a source that runs dry leaves its
+    share to the next ones)."""
     mix = mix or DEFAULT_MIX
     size = net.config.size
     seen: dict[tuple[int, int], Sample] = {}
@@ -140,14 +145,13 @@ def collect_positions(net: PolicyValueNet, count: int, rng: np.random.Generator,
             if (s.pos.me, s.pos.opp) not in seen and len(seen) < count:
                 seen[(s.pos.me, s.pos.opp)] = s
                 bar.update(1)
-        rest = count - len(seen)
-        weights = np.array([mix[name] for name in mix], dtype=float)
-        quotas = np.floor(rest * weights / weights.sum()).astype(int)
-        quotas[0] += rest - quotas.sum()
-        for name, quota in zip(mix, quotas, strict=True):
+        names = list(mix)
+        for i, name in enumerate(names):
+            share = mix[name] / sum(mix[n] for n in names[i:])
+            quota = round((count - len(seen)) * share)
             opponent = None if name == "selfplay" else make_player(name, size)
-            play_games(net, opponent, int(quota), seen, SOURCES.index(name), size,
-                       temperature, rng, bar=bar)
+            play_games(net, opponent, quota, seen, SOURCES.index(name), size, temperature, rng,
+                       bar=bar)
     return list(seen.values())[:count]
 
 

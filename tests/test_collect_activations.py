@@ -36,6 +36,17 @@ def test_positions_are_distinct_playable_and_from_every_source():
     assert counts[SOURCES.index("alphabeta:2")] == 30
 
 
+def test_a_deterministic_policy_leaves_its_share_to_the_other_sources():
+    # At temperature 1e-4 the self-play games repeat themselves (69 positions here): a round
+    # that adds nothing ends that source, and the classic-player games fill the rest.
+    samples = collect_positions(_net(), 400, np.random.default_rng(0), temperature=1e-4,
+                                progress=False)
+    assert len(samples) == 400
+    counts = np.bincount([s.source for s in samples], minlength=len(SOURCES))
+    assert 0 < counts[SOURCES.index("selfplay")] < 120  # 240 at temperature 1
+    assert counts[SOURCES.index("random")] > 100
+
+
 def test_board_facts_match_the_rules():
     samples = collect_positions(_net(), 300, np.random.default_rng(1), progress=False)
     arrays = samples_to_arrays(samples)
