@@ -65,3 +65,27 @@ def test_bad_values_are_one_line_errors(argv, message, capsys):
 def test_missing_activations_say_what_to_do(tmp_path, capsys):
     assert main(["--acts", str(tmp_path / "none.npy")]) == 2
     assert "activations file not found" in capsys.readouterr().err
+
+
+def test_quick_collects_once_per_checkpoint(tmp_path, monkeypatch, capsys):
+    import train_sae
+    from othello.model import save_model
+
+    monkeypatch.setattr(train_sae, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(train_sae, "QUICK_POSITIONS", 1500)
+    torch.manual_seed(0)
+    ckpt = tmp_path / "net.pt"
+    save_model(ckpt, PolicyValueNet(NetConfig(width=16, blocks=3)))
+    argv = ["--quick", "--checkpoint", str(ckpt), "--arch", "topk", "--features", "32", "--k", "4",
+            "--steps", "10", "--batch-size", "64", "--no-progress"]
+    assert main(argv) == 0
+    assert "collecting 1500 positions" in capsys.readouterr().out
+    meta = json.loads((tmp_path / "runs" / "activations" / "net-quick" / "meta.json").read_text())
+    assert meta["count"] == 1500 and meta["blocks"] == [2]
+    assert (tmp_path / "runs" / "sae" / "net-quick" / "results" / "summary.json").is_file()
+    assert main(argv) == 0  # same checkpoint: reuses the activations
+    assert "collecting" not in capsys.readouterr().out
+    torch.manual_seed(1)
+    save_model(ckpt, PolicyValueNet(NetConfig(width=16, blocks=3)))  # a new agent, same path
+    assert main(argv) == 0
+    assert "collecting" in capsys.readouterr().out
