@@ -129,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     data_info = {"acts": str(data.path), "rows": len(data.acts), "d": data.acts.shape[1],
                  "holdout": holdout, "test_rows": len(split.test), "split_seed": args.seed,
                  "source": data.source}
-    run = maybe_wandb(args.wandb, "sae", {**vars(args), **data_info, "acts": str(data.path)})
+    config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    run = maybe_wandb(args.wandb, "sae", {**config, **data_info})
     print(f"{len(cfgs)} SAEs on {data.path} ({len(data.acts)} x {data.acts.shape[1]}, "
           f"{len(split.test)} held out) -> {out}", flush=True)
     start = time.perf_counter()
@@ -153,9 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - start
     write_json(results / "summary.json", {"rows": rows, "neuron_baseline": baseline,
                                           "data": data_info, "seconds": seconds})
-    write_json(results / "meta.json", {"config": {k: str(v) if isinstance(v, Path) else v
-                                                  for k, v in vars(args).items()},
-                                       "data": data_info, "seed": args.seed,
+    write_json(results / "meta.json", {"config": config, "data": data_info, "seed": args.seed,
                                        "code_version": version, "script": "train_sae.py"})
     print(f"wrote {len(rows)} SAEs to {out}; plots {', '.join(p.name for p in plots)} in {results}")
     if run is not None:

@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(2, f"error: --blocks must be in 0..{net.config.blocks} for this network\n")
     positions = QUICK_POSITIONS if args.quick else args.positions
     out = args.out_root / (args.name or dataset_name(args.checkpoint, args.quick))
-    run = maybe_wandb(args.wandb, "collect_activations", vars(args) | {"out": str(out)})
+    config = {**vars(args), "out_root": str(args.out_root), "out": str(out)}
+    run = maybe_wandb(args.wandb, "collect_activations", config)
     meta = collect_dataset(net, source, out, positions, args.blocks, args.seed,
                            args.temperature, progress=not args.no_progress, code=version)
     if run is not None:
