@@ -25,6 +25,8 @@ STAGES: list[tuple[str, list[str]]] = [
      ["scripts/sweep_sparsity.py", "--quick"]),
     ("Persian rug: untied toy models vs the symmetric semi-analytic optimum",
      ["scripts/persian_rug.py", "--quick"]),
+    ("SAEs: the agent's block-2 activations (20k positions), a small grid, held-out metrics",
+     ["train_sae.py", "--quick"]),
 ]
 
 

@@ -1,0 +1,259 @@
+"""Positions for SAE training and the network's activations on them.
+
+Positions come from games of the network against itself (moves sampled from its policy over the
+legal moves at a temperature) and against classic players, plus whatever `positions_from_search`
+returns (the positions the agent evaluates inside its searches), de-duplicated on the discs
+(me, opp) from the side to move: the network sees nothing else. Each kept position remembers the
+move that led to it and the discs that move flipped, for the board-concept metrics.
+
+`write_dataset` stores, per position, the residual stream after each requested block
+(`acts_block{k}.npy`, float32 [N, width], memory-mappable) and the board facts next to it:
+boards.npy (int8 [N, S]: 1 mine, -1 theirs, 0 empty, side-to-move view), legal.npy (bool
+[N, S+1], pass last), last_move.npy (int16 [N]: square, S for a pass, -1 at the start),
+flipped.npy (bool [N, S]), black_to_move.npy, policy_logits.npy (float32 [N, S+1]), value.npy,
+source.npy (uint8 index into SOURCES) and net.pt (a copy of the network, so the splicing metrics
+never depend on where the checkpoint was).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from numpy.lib.format import open_memmap
+from tqdm import tqdm
+
+from common.io import REPO_ROOT, CheckpointError, write_json
+from othello.board import Position, flips
+from othello.model import NetConfig, PolicyValueNet, load_model, save_model
+from othello.players import Player, make_player
+
+SOURCES = ("selfplay", "random", "greedy", "alphabeta:2", "search")
+DEFAULT_CHECKPOINT = REPO_ROOT / "results" / "alphazero" / "agent.pt"
+RANDOM = "random"  # checkpoint name for a seeded random-weights network
+QUICK_POSITIONS = 20_000
+DEFAULT_MIX = {"selfplay": 0.6, "random": 0.15, "greedy": 0.2, "alphabeta:2": 0.05}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A position to evaluate, how it was reached, and which source produced it."""
+
+    pos: Position
+    last_move: int  # square, size*size for a pass, -1 for the start position
+    flipped: int  # bitmask of the discs the last move flipped
+    source: int  # index into SOURCES
+
+
+def positions_from_search(net: PolicyValueNet, count: int,
+                          rng: np.random.Generator) -> list[Sample]:
+    """HOOK for the AlphaZero stage: up to `count` positions evaluated inside the agent's MCTS
+    searches (source "search"). Returns none until MCTS is wired in here."""
+    return []
+
+
+def bits_to_planes(me: np.ndarray, opp: np.ndarray, size: int) -> np.ndarray:
+    """float32 [B, 3, size, size] planes (mine, theirs, empty) from uint64 bitboards."""
+    shifts = np.arange(size * size, dtype=np.uint64)
+    mine = (me[:, None] >> shifts) & np.uint64(1)
+    theirs = (opp[:, None] >> shifts) & np.uint64(1)
+    planes = np.stack([mine, theirs, 1 - mine - theirs], axis=1).astype(np.float32)
+    return planes.reshape(len(me), 3, size, size)
+
+
+def legal_masks(positions: list[Position]) -> np.ndarray:
+    """bool [B, S+1]: legal squares, and the pass column when the side to move must pass."""
+    size = positions[0].size
+    s = size * size
+    bits = np.array([p.legal_mask() for p in positions], dtype=np.uint64)
+    mask = ((bits[:, None] >> np.arange(s, dtype=np.uint64)) & np.uint64(1)).astype(bool)
+    must_pass = ~mask.any(axis=1) & np.array([not p.is_over() for p in positions])
+    return np.concatenate([mask, must_pass[:, None]], axis=1)
+
+
+@torch.no_grad()
+def sample_net_moves(net: PolicyValueNet, positions: list[Position], temperature: float,
+                     rng: np.random.Generator) -> list[int]:
+    """One move per position, sampled from softmax(logits / temperature) over the legal moves."""
+    me = np.array([p.me for p in positions], dtype=np.uint64)
+    opp = np.array([p.opp for p in positions], dtype=np.uint64)
+    logits, _ = net(torch.from_numpy(bits_to_planes(me, opp, positions[0].size)))
+    legal = torch.from_numpy(legal_masks(positions))
+    probs = (logits / temperature).masked_fill(~legal, float("-inf")).softmax(dim=-1).numpy()
+    cum = np.cumsum(probs.astype(np.float64), axis=1)
+    u = rng.random(len(positions))[:, None] * cum[:, -1:]
+    moves = (cum <= u).sum(axis=1)
+    # Round-off may step past the last legal move: fall back to the most likely one.
+    bad = ~legal.numpy()[np.arange(len(moves)), np.minimum(moves, probs.shape[1] - 1)]
+    moves[bad] = probs[bad].argmax(axis=1)
+    return moves.tolist()
+
+
+def play_games(net: PolicyValueNet, opponent: Player | None, target: int, seen: dict,
+               source: int, size: int, temperature: float, rng: np.random.Generator,
+               parallel: int = 256, bar: tqdm | None = None) -> None:
+    """Add new positions from lock-step games (net vs itself when `opponent` is None, else net
+    vs `opponent`, colours alternating) to `seen` until it has gained `target` positions, or
+    until a whole round of `parallel` games brings nothing new (a near-deterministic policy)."""
+    goal = len(seen) + target
+    while len(seen) < goal:
+        before = len(seen)
+        games = [Sample(Position.start(size), -1, 0, source) for _ in range(parallel)]
+        net_is_black = [g % 2 == 0 for g in range(parallel)]
+        while games and len(seen) < goal:
+            for g in games:
+                key = (g.pos.me, g.pos.opp)
+                if key not in seen and len(seen) < goal:
+                    seen[key] = g
+                    if bar is not None:
+                        bar.update(1)
+            net_turn = [i for i, g in enumerate(games)
+                        if opponent is None or g.pos.black_to_move == net_is_black[i]]
+            moves = dict(zip(net_turn, sample_net_moves(
+                net, [games[i].pos for i in net_turn], temperature, rng) if net_turn else [],
+                strict=True))
+            nxt, colours = [], []
+            for i, g in enumerate(games):
+                move = moves[i] if i in moves else opponent.choose(g.pos, rng)
+                pos = g.pos
+                flipped = 0 if move == pos.pass_move else flips(pos.me, pos.opp, move, size)
+                child = pos.play(move)
+                if not child.is_over():
+                    nxt.append(Sample(child, move, flipped, source))
+                    colours.append(net_is_black[i])
+            games, net_is_black = nxt, colours
+        if len(seen) == before:
+            return
+
+
+def collect_positions(net: PolicyValueNet, count: int, rng: np.random.Generator,
+                      mix: dict[str, float] | None = None, temperature: float = 1.0,
+                      progress: bool = True) -> list[Sample]:
+    """Up to `count` distinct non-terminal positions: search positions first, then games per
+    `mix` (fractions of what is left, keyed by SOURCES names; a source that runs dry leaves its
+    share to the next ones)."""
+    mix = mix or DEFAULT_MIX
+    size = net.config.size
+    seen: dict[tuple[int, int], Sample] = {}
+    with tqdm(total=count, desc="positions", disable=not progress) as bar:
+        for s in positions_from_search(net, count, rng):
+            if (s.pos.me, s.pos.opp) not in seen and len(seen) < count:
+                seen[(s.pos.me, s.pos.opp)] = s
+                bar.update(1)
+        names = list(mix)
+        for i, name in enumerate(names):
+            share = mix[name] / sum(mix[n] for n in names[i:])
+            quota = round((count - len(seen)) * share)
+            opponent = None if name == "selfplay" else make_player(name, size)
+            play_games(net, opponent, quota, seen, SOURCES.index(name), size, temperature, rng,
+                       bar=bar)
+    return list(seen.values())[:count]
+
+
+def samples_to_arrays(samples: list[Sample]) -> dict[str, np.ndarray]:
+    """The board facts of the samples as the arrays `write_dataset` stores."""
+    size = samples[0].pos.size
+    s = size * size
+    me = np.array([x.pos.me for x in samples], dtype=np.uint64)
+    opp = np.array([x.pos.opp for x in samples], dtype=np.uint64)
+    shifts = np.arange(s, dtype=np.uint64)
+    mine = ((me[:, None] >> shifts) & np.uint64(1)).astype(np.int8)
+    theirs = ((opp[:, None] >> shifts) & np.uint64(1)).astype(np.int8)
+    flipped = np.array([x.flipped for x in samples], dtype=np.uint64)
+    return {"boards": mine - theirs,
+            "legal": legal_masks([x.pos for x in samples]),
+            "last_move": np.array([x.last_move for x in samples], dtype=np.int16),
+            "flipped": ((flipped[:, None] >> shifts) & np.uint64(1)).astype(bool),
+            "black_to_move": np.array([x.pos.black_to_move for x in samples]),
+            "source": np.array([x.source for x in samples], dtype=np.uint8),
+            "me": me, "opp": opp}
+
+
+def boards_to_planes(boards: np.ndarray, size: int) -> np.ndarray:
+    """float32 [B, 3, size, size] planes from int8 boards (1 mine, -1 theirs, 0 empty)."""
+    planes = np.stack([boards == 1, boards == -1, boards == 0], axis=1).astype(np.float32)
+    return planes.reshape(len(boards), 3, size, size)
+
+
+@torch.no_grad()
+def write_dataset(net: PolicyValueNet, samples: list[Sample], blocks: Iterable[int],
+                  out: Path, batch: int = 4096, progress: bool = True) -> dict[str, int]:
+    """Write the activation dataset described in the module docstring; returns counts per
+    source."""
+    blocks = sorted(set(blocks))
+    cfg = net.config
+    if not all(0 <= k <= cfg.blocks for k in blocks):
+        raise ValueError(f"blocks must be in 0..{cfg.blocks}, got {blocks}")
+    out.mkdir(parents=True, exist_ok=True)
+    facts = samples_to_arrays(samples)
+    me, opp = facts.pop("me"), facts.pop("opp")
+    for name, arr in facts.items():
+        np.save(out / f"{name}.npy", arr)
+    n = len(samples)
+    acts = {k: open_memmap(out / f"acts_block{k}.npy", mode="w+", dtype=np.float32,
+                           shape=(n, cfg.width)) for k in blocks}
+    logits_out = open_memmap(out / "policy_logits.npy", mode="w+", dtype=np.float32,
+                             shape=(n, cfg.moves))
+    value_out = open_memmap(out / "value.npy", mode="w+", dtype=np.float32, shape=(n,))
+    for start in tqdm(range(0, n, batch), desc="activations", disable=not progress):
+        stop = min(n, start + batch)
+        planes = torch.from_numpy(bits_to_planes(me[start:stop], opp[start:stop], cfg.size))
+        streams = net.residual_stream(planes)
+        for k in blocks:
+            acts[k][start:stop] = streams[:, k].numpy()
+        logits, value = net.forward_from(streams[:, -1], cfg.blocks)
+        logits_out[start:stop], value_out[start:stop] = logits.numpy(), value.numpy()
+    for arr in (*acts.values(), logits_out, value_out):
+        arr.flush()
+    save_model(out / "net.pt", net)
+    return {name: int((facts["source"] == i).sum()) for i, name in enumerate(SOURCES)}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def load_source(checkpoint: str | Path, seed: int) -> tuple[PolicyValueNet, dict]:
+    """The network to read (a checkpoint, or RANDOM: seeded random weights) and how to describe
+    it in meta.json; CheckpointError with a one-line reason."""
+    if str(checkpoint) == RANDOM:
+        torch.manual_seed(seed)
+        net = PolicyValueNet(NetConfig()).eval()
+        return net, {"checkpoint": RANDOM,
+                     "note": f"random weights (torch seed {seed}), not a trained agent"}
+    path = Path(checkpoint)
+    if not path.is_file():
+        hint = (" (the pretrained agent comes with the AlphaZero stage; use --checkpoint random "
+                "to try the pipeline on random weights)") if path == DEFAULT_CHECKPOINT else ""
+        raise CheckpointError(f"checkpoint not found: {path}{hint}")
+    net, _ = load_model(path)
+    return net, {"checkpoint": str(path), "checkpoint_sha256": sha256(path)}
+
+
+def dataset_name(checkpoint: str | Path, quick: bool) -> str:
+    """Default dataset folder name: the checkpoint's file stem ('random'), '-quick' if quick."""
+    stem = RANDOM if str(checkpoint) == RANDOM else Path(checkpoint).stem
+    return stem + ("-quick" if quick else "")
+
+
+def collect_dataset(net: PolicyValueNet, source: dict, out: Path, positions: int,
+                    blocks: Iterable[int], seed: int, temperature: float = 1.0,
+                    progress: bool = True, code: str = "unknown") -> dict:
+    """Collect `positions` distinct positions, write the dataset and its meta.json (returned)."""
+    start = time.perf_counter()
+    samples = collect_positions(net, positions, np.random.default_rng(seed),
+                                temperature=temperature, progress=progress)
+    counts = write_dataset(net, samples, blocks, out, progress=progress)
+    cfg = net.config
+    meta = {**source, "blocks": sorted(set(blocks)), "count": len(samples),
+            "per_source": counts, "mix": DEFAULT_MIX, "temperature": temperature, "seed": seed,
+            "net_config": {"size": cfg.size, "width": cfg.width, "blocks": cfg.blocks},
+            "net_sha256": sha256(out / "net.pt"), "seconds": time.perf_counter() - start,
+            "code_version": code, "script": "othello/collect_activations.py"}
+    write_json(out / "meta.json", meta)
+    return meta

@@ -1,0 +1,117 @@
+"""Training loop shared by every SAE architecture.
+
+Adam on shuffled minibatches from the memory-mapped activations, with the input scale fixed
+before training (E||x|| = sqrt(d) on the training rows), gradient-norm clipping, a constant
+learning rate decayed linearly to 0 over the last `decay` fraction of steps, and a count of the
+tokens since each latent last fired (latents silent for `dead_tokens` are dead; TopK feeds them to
+its AuxK loss).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from sae.data import Split, batches, gather, mean_norm
+from sae.models import SAE, build
+
+DEFAULT_LR = {"relu": 1e-3, "topk": 1e-3}  # chosen for the few hundred steps we can afford
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One SAE's training run (architecture, size, sparsity knob, schedule, seed)."""
+
+    arch: str = "relu"
+    n_features: int = 1024
+    l1: float = 5.0  # relu: sparsity coefficient lambda
+    k: int = 32  # topk: active latents per input
+    steps: int = 500
+    batch_size: int = 1024
+    lr: float | None = None  # None: DEFAULT_LR[arch]
+    decay: float = 0.2
+    warmup: float = 0.05  # relu: lambda warm-up fraction
+    dead_tokens: int = 200_000
+    grad_clip: float = 1.0
+    seed: int = 0
+
+    @property
+    def learning_rate(self) -> float:
+        return self.lr if self.lr is not None else DEFAULT_LR[self.arch]
+
+    @property
+    def name(self) -> str:
+        knob = f"l1_{self.l1:g}" if self.arch == "relu" else f"k{self.k}"
+        return f"{self.arch}_f{self.n_features}_{knob}"
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "lr": self.learning_rate, "name": self.name}
+
+
+def make_sae(cfg: TrainConfig, acts: np.ndarray, rows: np.ndarray) -> SAE:
+    """A freshly initialised SAE with its input scale set from the training rows."""
+    d = acts.shape[1]
+    scale = math.sqrt(d) / mean_norm(acts, rows, seed=cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    if cfg.arch == "relu":
+        sae = build("relu", d, cfg.n_features, scale, l1=cfg.l1, warmup=cfg.warmup)
+        sae.init_weights(gen, dec_norm=0.1)
+    else:
+        sae = build(cfg.arch, d, cfg.n_features, scale, k=cfg.k)
+        sample = rows[np.random.default_rng(cfg.seed).permutation(len(rows))[:20_000]]
+        sae.init_weights(gen, dec_norm=1.0, dec_bias=gather(acts, sample).mean(0) * scale)
+    return sae
+
+
+def lr_factor(step: int, steps: int, decay: float) -> float:
+    """1 until the last `decay` fraction of steps, then linearly down to 0 at the end."""
+    start = steps * (1 - decay)
+    return 1.0 if step < start else max(0.0, (steps - step) / max(steps - start, 1e-9))
+
+
+@torch.no_grad()
+def update_since_fired(since_fired: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+    """Tokens since each latent last fired, after a batch of feature activations."""
+    return torch.where((features > 0).any(dim=0), 0, since_fired + features.shape[0])
+
+
+def train_sae(cfg: TrainConfig, acts: np.ndarray, split: Split, progress: bool = True,
+              log: Callable[[dict], None] | None = None,
+              log_every: int = 50) -> tuple[SAE, list[dict]]:
+    """Train one SAE on `acts[split.train]`; returns the model and a short loss history."""
+    torch.manual_seed(cfg.seed)
+    sae = make_sae(cfg, acts, split.train).train()
+    opt = torch.optim.Adam(sae.parameters(), lr=cfg.learning_rate)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg.steps, cfg.decay))
+    since_fired = torch.zeros(cfg.n_features, dtype=torch.long)
+    rng = np.random.default_rng(cfg.seed)
+    stream = batches(acts, split.train, cfg.batch_size, rng)
+    history: list[dict] = []
+    bar = tqdm(range(cfg.steps), desc=cfg.name, disable=not progress, leave=False)
+    for step in bar:
+        xs = next(stream) * sae.scale
+        out = sae.loss(xs, step / cfg.steps, since_fired >= cfg.dead_tokens)
+        opt.zero_grad(set_to_none=True)
+        out.loss.backward()
+        sae.before_step()
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(sae.parameters(), cfg.grad_clip)
+        opt.step()
+        sched.step()
+        sae.after_step()
+        since_fired = update_since_fired(since_fired, out.features)
+        if step % log_every == 0 or step == cfg.steps - 1:
+            row = {"step": step, "loss": out.loss.item(), **out.parts,
+                   "fvu_batch": out.parts["mse"] / float(xs.var(dim=0).sum()),
+                   "l0_batch": float((out.features > 0).sum(dim=1).float().mean()),
+                   "dead_fraction": float((since_fired >= cfg.dead_tokens).float().mean())}
+            history.append(row)
+            bar.set_postfix(loss=f"{row['loss']:.3g}", l0=f"{row['l0_batch']:.1f}")
+            if log is not None:
+                log({f"{cfg.name}/{k}": v for k, v in row.items()})
+    return sae.eval(), history

@@ -1,0 +1,113 @@
+"""SAE architectures: original-unit interface, saved scaling, losses and constraints."""
+
+import numpy as np
+import pytest
+import torch
+
+import sae
+from common.io import CheckpointError
+from sae.data import split_rows
+from sae.models import ReluSAE, TopKSAE, topk_relu
+from sae.train import TrainConfig, train_sae
+
+
+def _random_sae(arch: str, scale: float, **hyper):
+    model = sae.build(arch, 6, 10, scale, **hyper)
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen))
+    return model
+
+
+@pytest.mark.parametrize("arch,hyper", [("relu", {"l1": 2.0}), ("topk", {"k": 3})])
+def test_encode_decode_work_in_original_units(arch, hyper):
+    model = _random_sae(arch, 4.0, **hyper)
+    x = torch.randn(5, 6, generator=torch.Generator().manual_seed(1))
+    xs = 4.0 * x
+    pre = (xs - model.dec_bias if arch == "topk" else xs) @ model.enc_weight + model.enc_bias
+    f = torch.relu(pre) if arch == "relu" else topk_relu(pre, 3)
+    torch.testing.assert_close(model.encode(x), f)
+    expected = (f @ model.dec_weight + model.dec_bias) / 4.0
+    torch.testing.assert_close(model(x), expected)
+    # The exposed decoder is in original units: x_hat = f W_dec + b_dec.
+    torch.testing.assert_close(model.encode(x) @ model.W_dec + model.b_dec, expected)
+    assert model.W_dec.shape == (10, 6)
+
+
+def test_topk_relu_hand_case():
+    out = topk_relu(torch.tensor([[3.0, -1.0, 2.0, 5.0], [-1.0, -2.0, -3.0, -4.0]]), 2)
+    torch.testing.assert_close(out, torch.tensor([[3.0, 0, 0, 5.0], [0, 0, 0, 0]]))
+
+
+def test_relu_loss_hand_case():
+    model = ReluSAE(2, 2, l1=3.0, warmup=0.5)
+    with torch.no_grad():
+        model.enc_weight.copy_(torch.eye(2))
+        model.enc_bias.zero_()
+        model.dec_weight.copy_(torch.tensor([[2.0, 0.0], [0.0, 0.5]]))
+        model.dec_bias.zero_()
+    xs = torch.tensor([[1.0, 2.0]])  # f = [1, 2]; x_hat = [2, 1]; error^2 = 1 + 1
+    # sparsity = 1 * ||row0|| + 2 * ||row1|| = 2 + 1 = 3; lambda at progress 0.25 = 3 * 0.5
+    out = model.loss(xs, progress=0.25, dead=torch.zeros(2, dtype=torch.bool))
+    assert out.parts["mse"] == pytest.approx(2.0)
+    assert out.parts["l1"] == pytest.approx(3.0)
+    assert out.loss.item() == pytest.approx(2.0 + 1.5 * 3.0)
+    full = model.loss(xs, progress=0.9, dead=torch.zeros(2, dtype=torch.bool))
+    assert full.loss.item() == pytest.approx(2.0 + 3.0 * 3.0)
+
+
+def test_topk_auxk_and_decoder_constraint():
+    torch.manual_seed(0)
+    model = TopKSAE(8, 16, k=2, k_aux=4)
+    model.init_weights(torch.Generator().manual_seed(0), dec_norm=1.0)
+    xs = torch.randn(32, 8)
+    none_dead = model.loss(xs, 0.5, torch.zeros(16, dtype=torch.bool))
+    assert "aux" not in none_dead.parts
+    all_dead = model.loss(xs, 0.5, torch.ones(16, dtype=torch.bool))
+    assert all_dead.parts["aux"] > 0
+    assert all_dead.loss.item() == pytest.approx(all_dead.parts["mse"] + all_dead.parts["aux"] / 32)
+    all_dead.loss.backward()
+    model.before_step()  # gradient has no component along each decoder row
+    radial = (model.dec_weight.grad * model.dec_weight).sum(dim=1)
+    assert radial.abs().max() < 1e-5
+    assert model.dec_weight.grad.grad_fn is None  # no autograd history kept (it leaked memory)
+    with torch.no_grad():
+        model.dec_weight.mul_(3.0)
+    model.after_step()
+    torch.testing.assert_close(model.dec_weight.norm(dim=1), torch.ones(16))
+
+
+def test_save_load_round_trip_and_bad_files(tmp_path):
+    model = _random_sae("topk", 2.5, k=4, k_aux=5)
+    model.save(tmp_path / "s.pt", note="x")
+    loaded = sae.load(tmp_path / "s.pt")
+    assert isinstance(loaded, TopKSAE) and (loaded.k, loaded.k_aux) == (4, 5)
+    assert float(loaded.scale) == 2.5 and not loaded.training
+    x = torch.randn(3, 6)
+    torch.testing.assert_close(loaded(x), model(x))
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    with pytest.raises(CheckpointError):
+        sae.load(tmp_path / "junk.pt")
+    torch.save({"config": {"arch": "nope", "d": 2, "n_features": 2, "scale": 1.0},
+                "model": {}}, tmp_path / "arch.pt")
+    with pytest.raises(CheckpointError, match="unknown SAE architecture"):
+        sae.load(tmp_path / "arch.pt")
+
+
+@pytest.mark.parametrize("arch", ["relu", "topk"])
+def test_training_does_not_depend_on_the_units_of_the_activations(tmp_path, arch):
+    """The scale is fitted and stored: activations x 10 give the same features and a decoder
+    x 10, so consumers see the same SAE in whatever units they hold."""
+    x = np.random.default_rng(0).standard_normal((600, 8)).astype(np.float32)
+    np.save(tmp_path / "a.npy", x)
+    np.save(tmp_path / "b.npy", 10 * x)
+    cfg = TrainConfig(arch=arch, n_features=16, k=3, l1=1.0, steps=30, batch_size=64)
+    split = split_rows(600, 0.2, seed=0)
+    a, _ = train_sae(cfg, np.load(tmp_path / "a.npy", mmap_mode="r"), split, progress=False)
+    b, _ = train_sae(cfg, np.load(tmp_path / "b.npy", mmap_mode="r"), split, progress=False)
+    xt = torch.from_numpy(x[:50])
+    assert float(b.scale) == pytest.approx(float(a.scale) / 10, rel=1e-5)
+    torch.testing.assert_close(b.encode(10 * xt), a.encode(xt), atol=1e-3, rtol=1e-3)
+    torch.testing.assert_close(b.W_dec, 10 * a.W_dec, atol=1e-3, rtol=1e-3)
+    torch.testing.assert_close(b(10 * xt), 10 * a(xt), atol=1e-2, rtol=1e-3)
