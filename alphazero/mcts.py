@@ -100,15 +100,9 @@ class CachedEvaluator:
         return self.priors[rows], self.values[rows]
 
 
-@dataclass
-class SearchResult:
-    visits: np.ndarray  # [B, A] root visit counts
-    value: np.ndarray  # [B] mean backed-up value at the root, for the side to move
-    prior: np.ndarray  # [B, A] root priors the search started from (after noise)
-
-
-class _Forest:
-    """The arrays of B trees. Node 0 of each tree is its root."""
+class Forest:
+    """The arrays of B trees. Node 0 of each tree is its root; `child[b, n, a]` is the node that
+    action a leads to from node n (-1: not expanded); nodes are numbered in creation order."""
 
     def __init__(self, roots: np.ndarray, num_actions: int, nodes: int):
         b = len(roots)
@@ -123,12 +117,33 @@ class _Forest:
         self.count = np.ones(b, dtype=np.int64)
         self.states[:, 0] = roots
 
+    def expanded(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(tree, node, parent, action, depth) for every expanded non-root node."""
+        tree, parent, action = np.nonzero(self.child >= 0)
+        node = self.child[tree, parent, action].astype(np.int64)
+        parent_of = np.zeros(self.child.shape[:2], dtype=np.int64)
+        parent_of[tree, node] = parent
+        depth = np.zeros(self.child.shape[:2], dtype=np.int64)
+        rows = np.arange(len(depth))
+        for k in range(1, depth.shape[1]):  # parents are always created before their children
+            depth[:, k] = depth[rows, parent_of[:, k]] + 1
+        return tree, node, parent, action, depth[tree, node]
+
+
+@dataclass
+class SearchResult:
+    visits: np.ndarray  # [B, A] root visit counts
+    value: np.ndarray  # [B] mean backed-up value at the root, for the side to move
+    prior: np.ndarray  # [B, A] root priors the search started from (after noise)
+    forest: Forest | None = None  # the trees themselves, when asked for
+
 
 def search(game: Game, evaluate: Evaluator, roots: np.ndarray, config: SearchConfig,
-           rng: np.random.Generator) -> SearchResult:
-    """Run `config.simulations` simulations from each root (roots must not be terminal)."""
+           rng: np.random.Generator, keep_forest: bool = False) -> SearchResult:
+    """Run `config.simulations` simulations from each root (roots must not be terminal);
+    `keep_forest` also returns the trees (e.g. to collect the positions the search evaluated)."""
     b = len(roots)
-    f = _Forest(roots, game.num_actions, config.simulations + 1)
+    f = Forest(roots, game.num_actions, config.simulations + 1)
     rows = np.arange(b)
     legal = game.legal_actions(roots)
     if not legal.any(axis=1).all():
@@ -147,10 +162,10 @@ def search(game: Game, evaluate: Evaluator, roots: np.ndarray, config: SearchCon
     visits = f.visits[:, 0]
     totals = visits.sum(axis=1)
     return SearchResult(visits=visits.copy(), value=f.value_sum[:, 0].sum(axis=1) / totals,
-                        prior=prior.astype(np.float32))
+                        prior=prior.astype(np.float32), forest=f if keep_forest else None)
 
 
-def _select_and_expand(game: Game, evaluate: Evaluator, f: _Forest, rows: np.ndarray,
+def _select_and_expand(game: Game, evaluate: Evaluator, f: Forest, rows: np.ndarray,
                        c_puct: float) -> tuple[list, np.ndarray, np.ndarray]:
     """Walk every tree to a leaf with PUCT, expand new leaves; return the path and leaf values."""
     b = len(rows)
@@ -186,7 +201,7 @@ def _select_and_expand(game: Game, evaluate: Evaluator, f: _Forest, rows: np.nda
     return levels, leaf_value, depth
 
 
-def _expand(game: Game, evaluate: Evaluator, f: _Forest, trees: np.ndarray, parents: np.ndarray,
+def _expand(game: Game, evaluate: Evaluator, f: Forest, trees: np.ndarray, parents: np.ndarray,
             actions: np.ndarray, leaf_value: np.ndarray) -> None:
     states = game.next_states(f.states[trees, parents], actions)
     legal = game.legal_actions(states)
@@ -208,7 +223,7 @@ def _expand(game: Game, evaluate: Evaluator, f: _Forest, trees: np.ndarray, pare
     leaf_value[trees] = values
 
 
-def _backup(f: _Forest, levels: list, leaf_value: np.ndarray, depth: np.ndarray) -> None:
+def _backup(f: Forest, levels: list, leaf_value: np.ndarray, depth: np.ndarray) -> None:
     """Add the leaf value to every edge on the path, signed for the player choosing at that edge."""
     for level, (trees, node, action) in enumerate(levels):
         plies_to_leaf = depth[trees] - level  # the chooser here is the leaf's side iff even

@@ -28,8 +28,11 @@ import torch
 from numpy.lib.format import open_memmap
 from tqdm import tqdm
 
+from alphazero.mcts import CachedEvaluator, SearchConfig, choose_actions, network_evaluator, search
 from common.io import REPO_ROOT, CheckpointError, write_json
 from othello.board import Position, flips
+from othello.game import OthelloGame
+from othello.game import flips as flips_batch
 from othello.model import NetConfig, PolicyValueNet, load_model, save_model
 from othello.players import Player, make_player
 
@@ -38,6 +41,7 @@ DEFAULT_CHECKPOINT = REPO_ROOT / "results" / "alphazero" / "agent.pt"
 RANDOM = "random"  # checkpoint name for a seeded random-weights network
 QUICK_POSITIONS = 20_000
 DEFAULT_MIX = {"selfplay": 0.6, "random": 0.15, "greedy": 0.2, "alphabeta:2": 0.05}
+SEARCH_SHARE = 0.3  # of the positions: evaluated inside the agent's MCTS; the rest from games
 
 
 @dataclass(frozen=True)
@@ -50,20 +54,49 @@ class Sample:
     source: int  # index into SOURCES
 
 
-def positions_from_search(net: PolicyValueNet, count: int,
-                          rng: np.random.Generator) -> list[Sample]:
-    """HOOK for the AlphaZero stage: up to `count` positions evaluated inside the agent's MCTS
-    searches (source "search"). Returns none until MCTS is wired in here."""
-    return []
+def positions_from_search(net: PolicyValueNet, count: int, rng: np.random.Generator,
+                          games: int = 256, simulations: int = 50) -> list[Sample]:
+    """Up to `count` distinct positions the network evaluated inside MCTS searches (source
+    "search"), from batched self-play of the agent with root noise, as in its training."""
+    size = net.config.size
+    game = OthelloGame(size)
+    evaluate = CachedEvaluator(network_evaluator(game, net))
+    config = SearchConfig(simulations=simulations, noise_fraction=0.25)
+    source = SOURCES.index("search")
+    found: dict[tuple[int, int], Sample] = {}
+    while len(found) < count:
+        before = len(found)
+        states, black, ply = game.initial_states(games), np.ones(games, dtype=bool), 0
+        while len(states) and len(found) < count:
+            result = search(game, evaluate, states, config, rng, keep_forest=True)
+            forest = result.forest
+            tree, node, parent, action, depth = forest.expanded()
+            live = ~forest.terminal[tree, node]
+            tree, node, parent, action, depth = (a[live] for a in (tree, node, parent, action,
+                                                                   depth))
+            child, mover = forest.states[tree, node], forest.states[tree, parent]
+            played = action < size * size
+            flipped = np.zeros(len(action), dtype=np.uint64)
+            flipped[played] = flips_batch(mover[played, 0], mover[played, 1], action[played],
+                                          size)
+            black_to_move = black[tree] ^ (depth % 2 == 1)
+            for i in range(len(node)):
+                key = (int(child[i, 0]), int(child[i, 1]))
+                if key not in found:
+                    found[key] = Sample(Position(size, *key, bool(black_to_move[i])),
+                                        int(action[i]), int(flipped[i]), source)
+            actions = choose_actions(result.visits, 1.0 if ply < 8 else 0.0, rng)
+            states, black, ply = game.next_states(states, actions), ~black, ply + 1
+            alive = game.legal_actions(states).any(axis=1)
+            states, black = states[alive], black[alive]
+        if len(found) == before:
+            break
+    return list(found.values())[:count]
 
 
 def bits_to_planes(me: np.ndarray, opp: np.ndarray, size: int) -> np.ndarray:
     """float32 [B, 3, size, size] planes (mine, theirs, empty) from uint64 bitboards."""
-    shifts = np.arange(size * size, dtype=np.uint64)
-    mine = (me[:, None] >> shifts) & np.uint64(1)
-    theirs = (opp[:, None] >> shifts) & np.uint64(1)
-    planes = np.stack([mine, theirs, 1 - mine - theirs], axis=1).astype(np.float32)
-    return planes.reshape(len(me), 3, size, size)
+    return OthelloGame(size).encode(np.stack([me, opp], axis=1))
 
 
 def legal_masks(positions: list[Position]) -> np.ndarray:
@@ -133,15 +166,15 @@ def play_games(net: PolicyValueNet, opponent: Player | None, target: int, seen: 
 
 def collect_positions(net: PolicyValueNet, count: int, rng: np.random.Generator,
                       mix: dict[str, float] | None = None, temperature: float = 1.0,
-                      progress: bool = True) -> list[Sample]:
-    """Up to `count` distinct non-terminal positions: search positions first, then games per
-    `mix` (fractions of what is left, keyed by SOURCES names; a source that runs dry leaves its
-    share to the next ones)."""
+                      progress: bool = True, search_share: float = SEARCH_SHARE) -> list[Sample]:
+    """Up to `count` distinct non-terminal positions: `search_share` of them evaluated inside MCTS
+    searches first, then games per `mix` (fractions of what is left, keyed by SOURCES names; a
+    source that runs dry leaves its share to the next ones)."""
     mix = mix or DEFAULT_MIX
     size = net.config.size
     seen: dict[tuple[int, int], Sample] = {}
     with tqdm(total=count, desc="positions", disable=not progress) as bar:
-        for s in positions_from_search(net, count, rng):
+        for s in positions_from_search(net, round(count * search_share), rng):
             if (s.pos.me, s.pos.opp) not in seen and len(seen) < count:
                 seen[(s.pos.me, s.pos.opp)] = s
                 bar.update(1)

@@ -32,19 +32,36 @@ def test_positions_are_distinct_playable_and_from_every_source():
     assert len(keys) == 600
     assert not any(s.pos.is_over() for s in samples)
     counts = np.bincount([s.source for s in samples], minlength=len(SOURCES))
-    assert counts[SOURCES.index("selfplay")] == 360 and counts[SOURCES.index("greedy")] == 120
-    assert counts[SOURCES.index("alphabeta:2")] == 30
+    # 30% from inside MCTS searches, the remaining 420 split 60 / 15 / 20 / 5
+    assert counts[SOURCES.index("search")] == 180
+    assert counts[SOURCES.index("selfplay")] == 252 and counts[SOURCES.index("greedy")] == 84
+    assert counts[SOURCES.index("random")] == 63 and counts[SOURCES.index("alphabeta:2")] == 21
 
 
 def test_a_deterministic_policy_leaves_its_share_to_the_other_sources():
     # At temperature 1e-4 the self-play games repeat themselves (69 positions here): a round
     # that adds nothing ends that source, and the classic-player games fill the rest.
     samples = collect_positions(_net(), 400, np.random.default_rng(0), temperature=1e-4,
-                                progress=False)
+                                progress=False, search_share=0.0)
     assert len(samples) == 400
     counts = np.bincount([s.source for s in samples], minlength=len(SOURCES))
     assert 0 < counts[SOURCES.index("selfplay")] < 120  # 240 at temperature 1
     assert counts[SOURCES.index("random")] > 100
+
+
+def test_search_positions_come_with_the_move_that_reached_them():
+    samples = activations.positions_from_search(_net(), 300, np.random.default_rng(2), games=8,
+                                                simulations=16)
+    assert len(samples) == 300 and len({(s.pos.me, s.pos.opp) for s in samples}) == 300
+    for s in samples:
+        pos, move = s.pos, s.last_move
+        assert s.source == SOURCES.index("search") and not pos.is_over()
+        if move == 36:  # a pass: the previous side to move had no move
+            parent = Position(6, pos.opp, pos.me, not pos.black_to_move)
+        else:  # undo the move: it added a disc for the mover and flipped `flipped`
+            parent = Position(6, pos.opp & ~(1 << move) & ~s.flipped, pos.me | s.flipped,
+                              not pos.black_to_move)
+        assert move in parent.legal_moves() and parent.play(move) == pos
 
 
 def test_board_facts_match_the_rules():
