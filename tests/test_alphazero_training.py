@@ -14,6 +14,7 @@ from othello.board import Position
 from othello.game import OthelloGame, states_from_positions
 from othello.match import play_game, replay
 from othello.model import NetConfig, PolicyValueNet, load_model
+from othello.play import human_game
 from othello.players import PlayerSpecError, make_player
 from othello.symmetry import transform_move, transform_position
 from tests.othello_helpers import random_game
@@ -100,8 +101,28 @@ def test_quick_training_makes_a_checkpoint_that_plays_legal_games(tmp_path):
     for _ in range(2):
         record = play_game(player, make_player("random", 6), 6, rng, opening_plies=2)
         assert replay(record).is_over()  # replay checks every move's legality and the score
+    # the agent also plays a human in the terminal (it moves first when the human is White)
+    lines, answers = [], iter(["zz9", "quit"])
+    human_game(f"alphazero:{tmp_path / 'q' / 'checkpoint.pt'}:8", 6, human_black=False, seed=0,
+               read=lambda prompt: next(answers), write=lines.append)
+    assert any("last move" in line for line in lines)
     # the same run again without --resume is refused, and work is not overwritten
     assert train_alphazero.main(["--quick", "--runs-dir", str(tmp_path), "--run", "q"]) == 2
+
+
+def test_arena_gate_keeps_the_old_network_when_the_new_one_loses(tmp_path):
+    torch.manual_seed(0)
+    net = PolicyValueNet(NetConfig(size=4, width=16, blocks=2))
+    config = TrainConfig(**{**TINY.__dict__, "iterations": 1, "gate_games": 2,
+                            "gate_threshold": 1.0})
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    trainer = Trainer(OthelloGame(4), net, {"size": 4, "width": 16, "blocks": 2}, config,
+                      tmp_path / "gated")
+    metrics = trainer.run_iteration()
+    assert 0.0 <= metrics["gate_score"] <= 1.0
+    assert metrics["gate_accepted"] == (metrics["gate_score"] >= 1.0)
+    same = all(torch.equal(before[k], v) for k, v in trainer.net.state_dict().items())
+    assert same != metrics["gate_accepted"]  # kept the old weights exactly when rejected
 
 
 def test_alphazero_player_spec_errors(tmp_path):
