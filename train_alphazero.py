@@ -23,7 +23,7 @@ import torch
 from alphazero.plots import plot_losses, plot_strength
 from alphazero.trainer import CHECKPOINT, RunError, TrainConfig, Trainer
 from common.cli import maybe_wandb, nonnegative_int, positive_float, positive_int, probability
-from common.io import REPO_ROOT, CheckpointError, code_version, write_json
+from common.io import REPO_ROOT, CheckpointError, code_version, load_checkpoint, write_json
 from othello.agent import PRETRAINED
 from othello.evaluation import endgame_set, make_eval_hook
 from othello.game import OthelloGame
@@ -108,28 +108,38 @@ def main(argv: list[str] | None = None) -> int:
     eval_sims = args.eval_sims or (16 if args.quick else 50)
     n_endgames = args.endgames if args.endgames is not None else (6 if args.quick else 60)
 
-    game = OthelloGame(args.size)
-    net = PolicyValueNet(NetConfig(size=args.size, width=args.width, blocks=args.blocks))
-    endgames = None
-    if n_endgames:
-        print(f"endgame set: {n_endgames} solver-labelled positions (cached after the first run)")
-        endgames = endgame_set(args.size, n_endgames, seed=1234,
-                               cache=REPO_ROOT / "runs" / "alphazero" /
-                               f"endgames_{args.size}x{args.size}_{n_endgames}.json")
-    hook = make_eval_hook(args.size, eval_games, eval_sims, endgames, seed=config.seed)
-
     if args.restart and run_dir.exists():
         shutil.rmtree(run_dir)
     try:
-        if (run_dir / CHECKPOINT).exists():
-            if not args.resume:
-                raise RunError(f"{run_dir} already holds a run: pass --resume to continue it, "
-                               "--restart to start it over, or --run NAME for a new one")
+        resuming = (run_dir / CHECKPOINT).exists()
+        if resuming and not args.resume:
+            raise RunError(f"{run_dir} already holds a run: pass --resume to continue it, "
+                           "--restart to start it over, or --run NAME for a new one")
+        if args.resume and not resuming:
+            raise RunError(f"nothing to resume: {run_dir / CHECKPOINT} does not exist")
+        net_config = (NetConfig(**load_checkpoint(run_dir / CHECKPOINT, ("config",))["config"])
+                      if resuming else
+                      NetConfig(size=args.size, width=args.width, blocks=args.blocks))
+    except (RunError, CheckpointError, TypeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    size = net_config.size
+    game, net = OthelloGame(size), PolicyValueNet(net_config)
+    endgames = None
+    if n_endgames:
+        print(f"endgame set: {n_endgames} solver-labelled positions (cached after the first run)")
+        endgames = endgame_set(size, n_endgames, seed=1234,
+                               cache=REPO_ROOT / "runs" / "alphazero" /
+                               f"endgames_{size}x{size}_{n_endgames}.json")
+    hook = make_eval_hook(size, eval_games, eval_sims, endgames, seed=config.seed)
+    try:
+        if resuming:
             trainer = Trainer.resume(game, net, run_dir, hook)
-            print(f"resuming {run} after iteration {trainer.iteration} "
-                  f"(its saved settings apply; flags given now are ignored)")
+            print(f"resuming {run} after iteration {trainer.iteration} (its saved network and "
+                  "training settings apply)")
         else:
-            trainer = Trainer(game, net, asdict(net.config), config, run_dir, hook)
+            trainer = Trainer(game, net, asdict(net_config), config, run_dir, hook)
     except (RunError, CheckpointError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -108,6 +108,13 @@ def test_quick_training_makes_a_checkpoint_that_plays_legal_games(tmp_path):
     assert any("last move" in line for line in lines)
     # the same run again without --resume is refused, and work is not overwritten
     assert train_alphazero.main(["--quick", "--runs-dir", str(tmp_path), "--run", "q"]) == 2
+    # resuming uses the saved network shape, whatever the flags say; a finished run just reports
+    assert train_alphazero.main(["--runs-dir", str(tmp_path), "--run", "q", "--resume",
+                                 "--width", "32", "--endgames", "0", "--results",
+                                 str(tmp_path / "again")]) == 0
+    assert json.loads((tmp_path / "again" / "summary.json").read_text())["final"] == \
+        summary["final"]
+    assert train_alphazero.main(["--runs-dir", str(tmp_path), "--run", "none", "--resume"]) == 2
 
 
 def test_arena_gate_keeps_the_old_network_when_the_new_one_loses(tmp_path):
