@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     size = net_config.size
+    torch.manual_seed(config.seed)  # the initial weights are part of what the seed fixes
     game, net = OthelloGame(size), PolicyValueNet(net_config)
     endgames = None
     if n_endgames:

@@ -132,6 +132,19 @@ def test_arena_gate_keeps_the_old_network_when_the_new_one_loses(tmp_path):
     assert same != metrics["gate_accepted"]  # kept the old weights exactly when rejected
 
 
+def test_the_same_seed_gives_the_same_run(tmp_path):
+    tiny = ["--quick", "--iterations", "1", "--games-per-iteration", "4", "--concurrent-games",
+            "4", "--simulations", "2", "--eval-games", "0", "--endgames", "0", "--width", "16",
+            "--blocks", "1", "--runs-dir", str(tmp_path)]
+    for run in ("a", "b"):
+        assert train_alphazero.main([*tiny, "--run", run]) == 0
+    for name in ("checkpoints/iter_0000.pt", "checkpoint.pt"):
+        a, _ = load_model(tmp_path / "a" / name)
+        b, _ = load_model(tmp_path / "b" / name)
+        for key, value in a.state_dict().items():
+            assert torch.equal(value, b.state_dict()[key]), (name, key)
+
+
 def test_alphazero_player_spec_errors(tmp_path):
     with pytest.raises(PlayerSpecError, match="no network checkpoint"):
         make_player(f"alphazero:{tmp_path / 'missing.pt'}", 6)
