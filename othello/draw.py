@@ -20,9 +20,11 @@ HEAT_CMAP = "YlOrRd"
 
 
 def draw_board(ax, pos: Position, probs: np.ndarray | None = None, vmax: float = 1.0,
-               cmap: str = HEAT_CMAP, legal_dots: bool = True, fontsize: float = 7):
+               cmap: str = HEAT_CMAP, legal_dots: bool = True, fontsize: float = 7,
+               highlight: list[int] | tuple[int, ...] = ()):
     """Draw `pos` on `ax`; `probs` (length N*N + 1, pass last) colours the legal squares and the
-    pass cell on the fixed scale [0, vmax]. Returns the colour mappable (for a colour bar)."""
+    pass cell on the fixed scale [0, vmax]; `highlight` squares (e.g. the solver's best moves)
+    get a blue outline. Returns the colour mappable (for a colour bar)."""
     n = pos.size
     norm = matplotlib.colors.Normalize(0.0, vmax)
     colours = plt.get_cmap(cmap)
@@ -43,6 +45,11 @@ def draw_board(ax, pos: Position, probs: np.ndarray | None = None, vmax: float =
     for k in range(n + 1):
         ax.plot([-0.5, n - 0.5], [k - 0.5, k - 0.5], color="black", lw=0.5, zorder=2)
         ax.plot([k - 0.5, k - 0.5], [-0.5, n - 0.5], color="black", lw=0.5, zorder=2)
+    for sq in highlight:
+        if sq < n * n:
+            r, c = divmod(sq, n)
+            ax.add_patch(Rectangle((c - 0.42, r - 0.42), 0.84, 0.84, fill=False,
+                                   edgecolor="tab:blue", lw=1.5, zorder=4))
     # The pass cell, below the board; grey when passing is not legal.
     pass_legal = not legal and not pos.is_over()
     face = (colours(norm(float(probs[n * n]))) if probs is not None and pass_legal

@@ -69,7 +69,8 @@ def render_probe_frame(probe: Probe, traj: PolicyTrajectory, i: int, k: int, los
     """RGB frame: probe i's policy heat map at checkpoint k beside the loss curve (k marked)."""
     fig, (ax_board, ax_loss) = plt.subplots(1, 2, figsize=(6.4, 3.3), dpi=dpi,
                                             gridspec_kw={"width_ratios": [1, 1.15]})
-    mappable = draw_board(ax_board, probe.position, traj.probs[k, i])
+    mappable = draw_board(ax_board, probe.position, traj.probs[k, i],
+                          highlight=probe.best_moves)
     fig.colorbar(mappable, ax=ax_board, fraction=0.046, pad=0.02).ax.tick_params(labelsize=6)
     _plot_losses(ax_loss, losses, traj.steps)
     ax_loss.axvline(traj.steps[k], color="tab:red", lw=1)
@@ -95,7 +96,8 @@ def write_probe_gif(path: Path, probe: Probe, traj: PolicyTrajectory, i: int, lo
 
 
 def plot_grid(path: Path, probes: list[Probe], traj: PolicyTrajectory, dpi: int = 70) -> None:
-    """Probes (rows) x checkpoints (columns) of policy heat maps on one colour scale."""
+    """Probes (rows) x checkpoints (columns) of policy heat maps on one colour scale (blue
+    outlines: the solver's best moves, where the probe is solved)."""
     rows, cols = len(probes), len(traj.steps)
     fig, axes = plt.subplots(rows, cols, figsize=(1.35 * cols + 0.6, 1.55 * rows + 0.4),
                              dpi=dpi, squeeze=False)
@@ -103,7 +105,8 @@ def plot_grid(path: Path, probes: list[Probe], traj: PolicyTrajectory, dpi: int 
     for i, probe in enumerate(probes):
         for k in range(cols):
             ax = axes[i, k]
-            mappable = draw_board(ax, probe.position, traj.probs[k, i], fontsize=4)
+            mappable = draw_board(ax, probe.position, traj.probs[k, i], fontsize=4,
+                                  highlight=probe.best_moves)
             if i == 0:
                 ax.set_title(f"it {traj.iterations[k]}\nstep {traj.steps[k]}", fontsize=6)
             if k == 0:
@@ -135,7 +138,8 @@ def plot_curves(path: Path, probes: list[Probe], traj: PolicyTrajectory, losses:
     _plot_losses(axes[3], losses, traj.steps, fontsize=9)
     for ax in axes:
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7, ncol=3, loc="lower right")
+    axes[0].legend(fontsize=7, ncol=min(len(probes), 5), loc="lower center",
+                   bbox_to_anchor=(0.5, 1.0), frameon=False)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

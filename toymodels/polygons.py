@@ -75,12 +75,11 @@ def draw_loss(ax, steps, losses, current: int, levels: dict[str, float] | None =
     x = np.maximum(np.asarray(steps, dtype=float), 1)
     y = np.asarray(losses, dtype=float)
     for i, (name, level) in enumerate((levels or {}).items()):
-        colour = plt.cm.Set2(i % 8)
-        ax.axhline(level, color=colour, lw=0.8, ls="--", zorder=0)
-        ax.text(x[-1], level, f" {name}", color=colour, fontsize=6, va="center", ha="left",
-                clip_on=False)
+        ax.axhline(level, color=plt.cm.tab10(i % 10), lw=0.8, ls="--", zorder=0, label=name)
     ax.plot(x, y, color="0.3", lw=1)
     ax.plot(x[current], y[current], "o", color="tab:red")
+    if levels:
+        ax.legend(fontsize=5, loc="upper right", title="k-gon", title_fontsize=5)
     ax.set_xscale("log")
     ax.set_xlabel("step", fontsize=7)
     ax.set_ylabel("loss", fontsize=7)

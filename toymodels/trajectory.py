@@ -2,9 +2,11 @@
 checkpoint next to its loss curve, with the loss of every k-gon critical point drawn as a line.
 
 The sweep trains on sparse-uniform data, not on the one-active-feature data of the k-gon table,
-so the k-gon losses are recomputed for the chosen model's own training set: the best k-gon of
-each kind (radius, common bias, positive dead bias) under that data's loss, which is what the
-model's loss curve measures. A plateau at one of these lines is the model resting near a k-gon.
+so the k-gon losses are recomputed for the chosen model's own training set: the best regular
+k-gon of each kind (radius, common bias, positive dead bias) under that data's loss, which is
+what the model's loss curve measures. With few active samples (high sparsity) a trained model
+can sit somewhat below these lines by fitting its finite sample with an irregular polygon.
+A plateau at one of these lines is the model resting near a k-gon.
 """
 
 from __future__ import annotations
@@ -63,10 +65,26 @@ def choose_model(W: torch.Tensor, b: torch.Tensor) -> int:
 
 
 def kgon_losses(data: torch.Tensor, n: int, m: int) -> dict[str, float]:
-    """Loss of the best k-gon of each kind (4, 4+, ..., 6) on `data` (samples, n)."""
+    """Loss of the best k-gon of each kind (4, 4+, ..., 6) on `data` (samples, n).
+
+    In a finite sample the features are not equally frequent, and the cheapest k-gon keeps the
+    k features with the most energy (sum of x_i^2) alive: the columns are ordered that way
+    first, since `kgon` makes the first k columns the live ones."""
     x = data.double()
+    x = x[:, torch.argsort((x * x).sum(0), descending=True)]
     points = kgon_critical_points(n, m, loss_fn=lambda W, b: loss(W, b, x))
     return {p.name: p.loss for p in points}
+
+
+def merge_levels(levels: dict[str, float], rtol: float = 0.01) -> dict[str, float]:
+    """Join k-gons whose losses agree within `rtol` (e.g. '4, 4+, 4++'), for legible lines."""
+    groups: list[tuple[list[str], float]] = []
+    for name, value in sorted(levels.items(), key=lambda kv: kv[1]):
+        if groups and abs(value - groups[-1][1]) <= rtol * abs(groups[-1][1]):
+            groups[-1][0].append(name)
+        else:
+            groups.append(([name], value))
+    return {", ".join(names): value for names, value in groups}
 
 
 def plot_strip(path: Path, W: torch.Tensor, b: torch.Tensor, steps: torch.Tensor,
@@ -81,6 +99,7 @@ def plot_strip(path: Path, W: torch.Tensor, b: torch.Tensor, steps: torch.Tensor
         draw_polygon(ax, W[k])
         ax.set_title(f"step {int(steps[k])}, loss {float(losses[k]):.4f}", fontsize=7)
     draw_loss(axes[-1], steps, losses, len(steps) - 1, levels)
+    axes[-1].set_yscale("log")
     axes[-1].set_title("loss; dashed: k-gon critical losses", fontsize=7)
     fig.suptitle(title, fontsize=8)
     fig.tight_layout()
@@ -98,7 +117,8 @@ def write_toy_report(run_dir: Path, out: Path, model: int | None, meta: dict) ->
     if not 0 <= j < W.shape[1]:
         raise ValueError(f"--model must be in 0..{W.shape[1] - 1} for this sweep, got {j}")
     sparsity, init = model_label(cfg, j)
-    levels = kgon_losses(make_data(cfg)[j], cfg.n, cfg.m)
+    kgon = kgon_losses(make_data(cfg)[j], cfg.n, cfg.m)
+    levels = merge_levels(kgon)
     losses = trained["loss"][:, j]
     title = f"sweep model {j}: S = {sparsity:.3f}, {init} init"
     out.mkdir(parents=True, exist_ok=True)
@@ -109,7 +129,7 @@ def write_toy_report(run_dir: Path, out: Path, model: int | None, meta: dict) ->
     classes = [classify(W[k, j:j + 1], b[k, j:j + 1])[0] for k in range(len(steps))]
     summary = {"model": j, "sparsity": sparsity, "init": init, "frames": frames,
                "steps": steps.tolist(), "loss": losses.tolist(), "kgon": classes,
-               "kgon_losses": levels, "strip_checkpoints": picks}
+               "kgon_losses": kgon, "strip_checkpoints": picks}
     write_json(out / "summary.json", summary)
     write_json(out / "meta.json", {**meta, "run": str(run_dir), "model": j,
                                             "sweep_config": asdict(cfg)})
