@@ -118,17 +118,21 @@ def plot_grid(path: Path, probes: list[Probe], traj: PolicyTrajectory, dpi: int 
 
 
 def plot_curves(path: Path, probes: list[Probe], traj: PolicyTrajectory, losses: dict) -> None:
-    """Value, p(solver's best move) and KL to the final checkpoint per probe, and the training
-    loss, all against the training step on one shared axis."""
+    """Value (with the exact result of solved probes), p(solver's best move) and KL to the final
+    checkpoint per probe, and the training loss, all against the training step on one axis."""
     fig, axes = plt.subplots(4, 1, figsize=(6.5, 8.2), dpi=80, sharex=True)
     colours = plt.cm.tab10(np.arange(len(probes)) % 10)
     for i, probe in enumerate(probes):
         style = {"color": colours[i], "marker": "o", "ms": 3, "lw": 1, "label": probe.name}
         axes[0].plot(traj.steps, traj.value[:, i], **style)
-        if np.isfinite(traj.p_best[:, i]).all():
+        if probe.margins:
             axes[1].plot(traj.steps, traj.p_best[:, i], **style)
+            exact = np.sign(max(probe.margins.values()))  # the perfect-play result
+            axes[0].axhline(exact, color=colours[i], ls=":", lw=1.5)
         axes[2].plot(traj.steps, traj.kl_to_final[:, i], **style)
     axes[0].set_ylabel("value (side to move)")
+    axes[0].set_title("dotted: exact result with perfect play (solver), where solved",
+                      fontsize=8, loc="right")
     axes[0].set_ylim(-1.05, 1.05)
     axes[1].set_ylabel("p(solver's best move)")
     axes[1].set_ylim(-0.02, 1.02)
