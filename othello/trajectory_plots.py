@@ -130,9 +130,7 @@ def plot_curves(path: Path, probes: list[Probe], traj: PolicyTrajectory, losses:
             exact = np.sign(max(probe.margins.values()))  # the perfect-play result
             axes[0].axhline(exact, color=colours[i], ls=":", lw=1.5)
         axes[2].plot(traj.steps, traj.kl_to_final[:, i], **style)
-    axes[0].set_ylabel("value (side to move)")
-    axes[0].set_title("dotted: exact result with perfect play (solver), where solved",
-                      fontsize=8, loc="right")
+    axes[0].set_ylabel("value (side to move)\ndotted: exact result", fontsize=9)
     axes[0].set_ylim(-1.05, 1.05)
     axes[1].set_ylabel("p(solver's best move)")
     axes[1].set_ylim(-0.02, 1.02)
