@@ -17,10 +17,11 @@ import numpy as np
 import torch
 
 from alphazero.mcts import network_evaluator
-from othello.board import IllegalMoveError, Position, move_name, parse_move, render
+from othello.board import Position, move_name, parse_move, render
 from othello.evaluation import move_margins
 from othello.game import OthelloGame, states_from_positions
 from othello.match import RecordError, random_position, read_records, replay
+from othello.solve import replay_moves
 from othello.solver import Solver
 
 SOLVER_EMPTIES = 14  # the exact solver takes about a second per probe at this depth
@@ -64,13 +65,10 @@ def _playable(pos: Position, name: str) -> Position:
 
 def position_from_moves(text: str, size: int) -> Position:
     """The position after a move sequence from the start ('d3 c5 f6', commas allowed)."""
-    pos = Position.start(size)
-    for ply, word in enumerate(text.replace(",", " ").split(), start=1):
-        try:
-            pos = pos.play(parse_move(word, size))
-        except (IllegalMoveError, ValueError) as e:
-            raise ValueError(f"probe moves {text!r}, ply {ply} ({word}): {e}") from None
-    return pos
+    try:
+        return replay_moves(text, size)
+    except ValueError as e:
+        raise ValueError(f"probe moves {text!r}: {e}") from None
 
 
 def probes_from_records(path: str | Path, plies: list[int],
