@@ -42,14 +42,18 @@ class Endgames:
                               for i, o in enumerate(self.outcomes)]))
 
 
-def label_endgame(solver: Solver, pos: Position) -> dict[int, int]:
-    """Outcome sign (for the side to move) after each legal move, with perfect play after it."""
+def move_margins(solver: Solver, pos: Position) -> dict[int, int]:
+    """Final disc margin (for the side to move) after each legal move, with perfect play after."""
     out = {}
     for move in pos.legal_moves():
         child = pos.play(move)
-        margin = -child.margin() if child.is_over() else -solver.solve(child)[0]
-        out[move] = int(np.sign(margin))
+        out[move] = -child.margin() if child.is_over() else -solver.solve(child)[0]
     return out
+
+
+def label_endgame(solver: Solver, pos: Position) -> dict[int, int]:
+    """Outcome sign (for the side to move) after each legal move, with perfect play after it."""
+    return {move: int(np.sign(m)) for move, m in move_margins(solver, pos).items()}
 
 
 def endgame_set(size: int, count: int, seed: int, cache: Path | None = None,

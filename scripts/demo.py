@@ -18,6 +18,8 @@ STAGES: list[tuple[str, list[str]]] = [
      ["othello/play.py", "--games", "4", "--p1", "alphabeta:3", "--p2", "greedy", "--seed", "0"]),
     ("AlphaZero: a quick training run (batched self-play, training, evaluation)",
      ["train_alphazero.py", "--quick", "--restart"]),
+    ("Trajectories: the quick run's policy on probe positions across its checkpoints",
+     ["scripts/policy_trajectory.py", "--quick"]),
     ("AlphaZero: the pretrained agent (MCTS, 50 simulations) against alpha-beta depth 3",
      ["othello/play.py", "--games", "4", "--p1", "alphazero", "--p2", "alphabeta:3",
       "--seed", "0"]),

@@ -10,6 +10,7 @@ the full gradient norm.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -56,8 +57,11 @@ def _params(k: int, n: int, positive_dead: int, r: torch.Tensor, bias: torch.Ten
     return W, b
 
 
-def find_kgon(k: int, n: int = 6, positive_dead: int = 0, m: int = 2) -> CriticalPoint:
-    """Minimise the exact loss over (radius, bias, positive dead bias) from a few starts."""
+def find_kgon(k: int, n: int = 6, positive_dead: int = 0, m: int = 2,
+              loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = population_loss,
+              ) -> CriticalPoint:
+    """Minimise the loss (default: the exact one-active-feature loss; any symmetric data's loss
+    `loss_fn(W, b)` works) over (radius, bias, positive dead bias) from a few starts."""
     best = None
     for r0, b0 in ((1.0, 0.0), (1.2, -0.3), (1.5, -0.8)):
         theta = torch.tensor([r0, b0, 1.0 / (2 * n)], dtype=torch.float64, requires_grad=True)
@@ -66,7 +70,7 @@ def find_kgon(k: int, n: int = 6, positive_dead: int = 0, m: int = 2) -> Critica
 
         def closure(theta=theta, opt=opt):
             opt.zero_grad()
-            value = population_loss(*_params(k, n, positive_dead, *theta, m=m))
+            value = loss_fn(*_params(k, n, positive_dead, *theta, m=m))
             value.backward()
             return value
 
@@ -78,7 +82,7 @@ def find_kgon(k: int, n: int = 6, positive_dead: int = 0, m: int = 2) -> Critica
     r, bias, dead = best[1]
     W, b = _params(k, n, positive_dead, r, bias, dead, m)
     W, b = W.requires_grad_(True), b.requires_grad_(True)
-    value = population_loss(W, b)
+    value = loss_fn(W, b)
     gW, gb = torch.autograd.grad(value, (W, b))
     grad_norm = float(torch.cat([gW.flatten(), gb.flatten()]).norm())
     dead_bias = float(dead) if positive_dead else float("nan")
@@ -87,6 +91,7 @@ def find_kgon(k: int, n: int = 6, positive_dead: int = 0, m: int = 2) -> Critica
 
 
 def kgon_critical_points(n: int = 6, m: int = 2, ks: tuple[int, ...] = (4, 5, 6),
-                         ) -> list[CriticalPoint]:
+                         loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+                         = population_loss) -> list[CriticalPoint]:
     """Every k-gon variant for k in `ks`: 0..n-k dead columns with positive bias."""
-    return [find_kgon(k, n, p, m) for k in ks for p in range(n - k + 1)]
+    return [find_kgon(k, n, p, m, loss_fn) for k in ks for p in range(n - k + 1)]

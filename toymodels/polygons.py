@@ -69,25 +69,31 @@ def draw_bars(ax, W: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray) ->
     ax.legend(fontsize=6, loc="upper right")
 
 
-def draw_loss(ax, steps, losses, current: int) -> None:
-    """Loss curve over checkpoints (log step axis, step 0 drawn at 1) with one step marked."""
+def draw_loss(ax, steps, losses, current: int, levels: dict[str, float] | None = None) -> None:
+    """Loss curve over checkpoints (log step axis, step 0 drawn at 1) with one step marked;
+    `levels` (name -> loss, e.g. k-gon critical losses) are drawn as labelled horizontal lines."""
     x = np.maximum(np.asarray(steps, dtype=float), 1)
     y = np.asarray(losses, dtype=float)
+    for i, (name, level) in enumerate((levels or {}).items()):
+        ax.axhline(level, color=plt.cm.tab10(i % 10), lw=0.8, ls="--", zorder=0, label=name)
     ax.plot(x, y, color="0.3", lw=1)
     ax.plot(x[current], y[current], "o", color="tab:red")
+    if levels:
+        ax.legend(fontsize=5, loc="upper right", title="k-gon", title_fontsize=5)
     ax.set_xscale("log")
     ax.set_xlabel("step", fontsize=7)
     ax.set_ylabel("loss", fontsize=7)
     ax.tick_params(labelsize=6)
 
 
-def render_frame(W, b, steps, losses, current: int, title: str = "", dpi: int = 72) -> np.ndarray:
+def render_frame(W, b, steps, losses, current: int, title: str = "", dpi: int = 72,
+                 levels: dict[str, float] | None = None) -> np.ndarray:
     """One frame (RGB array) for checkpoint `current` of a trajectory W (K, m, n), b (K, n)."""
     fig, axes = plt.subplots(1, 3, figsize=(8, 2.8), dpi=dpi,
                              gridspec_kw={"width_ratios": [1, 1, 1.3]})
     draw_polygon(axes[0], W[current])
     draw_bars(axes[1], W[current], b[current])
-    draw_loss(axes[2], steps, losses, current)
+    draw_loss(axes[2], steps, losses, current, levels)
     fig.suptitle(f"{title}  step {int(steps[current])}", fontsize=8)
     fig.tight_layout()
     fig.canvas.draw()
@@ -97,8 +103,8 @@ def render_frame(W, b, steps, losses, current: int, title: str = "", dpi: int = 
 
 
 def write_gif(path: str | os.PathLike, W, b, steps, losses, title: str = "",
-              fps: float = 3.0) -> int:
+              fps: float = 3.0, levels: dict[str, float] | None = None, dpi: int = 72) -> int:
     """GIF with one frame per checkpoint; returns the number of frames written."""
-    frames = [render_frame(W, b, steps, losses, i, title) for i in range(len(steps))]
+    frames = [render_frame(W, b, steps, losses, i, title, dpi, levels) for i in range(len(steps))]
     imageio.mimsave(path, frames, duration=1000 / fps, loop=0)
     return len(frames)
