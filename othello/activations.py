@@ -284,7 +284,8 @@ def collect_dataset(net: PolicyValueNet, source: dict, out: Path, positions: int
     counts = write_dataset(net, samples, blocks, out, progress=progress)
     cfg = net.config
     meta = {**source, "blocks": sorted(set(blocks)), "count": len(samples),
-            "per_source": counts, "mix": DEFAULT_MIX, "temperature": temperature, "seed": seed,
+            "per_source": counts, "mix": DEFAULT_MIX, "search_share": SEARCH_SHARE,
+            "temperature": temperature, "seed": seed,
             "net_config": {"size": cfg.size, "width": cfg.width, "blocks": cfg.blocks},
             "net_sha256": sha256(out / "net.pt"), "seconds": time.perf_counter() - start,
             "code_version": code, "script": "othello/collect_activations.py"}
