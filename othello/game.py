@@ -128,6 +128,3 @@ class OthelloGame:
         flat = inputs.reshape(n, inputs.shape[1], self.squares)
         planes = np.take_along_axis(flat, gather[:, None, : self.squares], axis=2)
         return planes.reshape(inputs.shape), np.take_along_axis(policies, gather, axis=1)
-
-    def to_position(self, state: np.ndarray, black_to_move: bool) -> Position:
-        return Position(self.size, int(state[0]), int(state[1]), black_to_move)
