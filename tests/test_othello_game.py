@@ -1,0 +1,26 @@
+"""The batched numpy rules behind AlphaZero equal the scalar bitboard engine."""
+
+import numpy as np
+import pytest
+
+from othello.encoding import encode_batch
+from othello.game import OthelloGame, states_from_positions
+from tests.othello_helpers import random_game
+
+
+@pytest.mark.parametrize("size", [4, 6, 8])
+def test_batched_rules_match_the_scalar_engine(size):
+    game, rng = OthelloGame(size), np.random.default_rng(size)
+    positions = [p for _ in range(12) for p in random_game(size, rng)]
+    states = states_from_positions(positions)
+    planes, legal = encode_batch(positions)
+    np.testing.assert_array_equal(game.encode(states), planes)
+    np.testing.assert_array_equal(game.legal_actions(states), legal)  # passes and game ends too
+    live = [i for i, p in enumerate(positions) if p.legal_moves()]
+    moves = np.array([rng.choice(positions[i].legal_moves()) for i in live])
+    after = states_from_positions([positions[i].play(int(m)) for i, m in zip(live, moves,
+                                                                             strict=True)])
+    np.testing.assert_array_equal(game.next_states(states[live], moves), after)
+    over = [i for i, p in enumerate(positions) if p.is_over()]
+    expected = [np.sign(positions[i].margin()) for i in over]
+    np.testing.assert_array_equal(game.outcome(states[over]), expected)
