@@ -74,7 +74,9 @@ def activation_stats(sae: SAE, acts: np.ndarray, rows: np.ndarray, cfg: VisConfi
         cand_i = torch.cat([top_i, torch.from_numpy(part)[i.T]], dim=1)
         top_v, pick = cand_v.topk(cfg.top_k, dim=1)
         top_i = cand_i.gather(1, pick)
-    vmax = top_v[:, 0].clamp_min(0)
+    top_i = torch.where(top_v > 0, top_i, torch.tensor(-1))  # only rows where it fires
+    top_v = top_v.clamp_min(0)
+    vmax = top_v[:, 0]
     scale = torch.where(vmax > 0, cfg.bins / vmax.clamp_min(1e-12), torch.zeros_like(vmax))
     hist = torch.zeros(f, cfg.bins, dtype=torch.float64)
     offsets = torch.arange(f) * cfg.bins
@@ -191,7 +193,8 @@ class Examples:
 
     def record(self, row: int, act: float) -> dict:
         i = self.index[int(row)]
-        return {"row": int(row), "act": _r(act), "board": board_string(self.boards[i], self.black[i]),
+        board = board_string(self.boards[i], self.black[i])
+        return {"row": int(row), "act": _r(act), "board": board,
                 "black_to_move": bool(self.black[i]),
                 "legal": [int(s) for s in np.nonzero(self.legal[i])[0]],
                 "last_move": int(self.last[i])}
