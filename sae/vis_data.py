@@ -97,10 +97,13 @@ def activation_stats(sae: SAE, acts: np.ndarray, rows: np.ndarray, cfg: VisConfi
     for start in tqdm(starts, desc="vis pass 3", disable=not progress):
         part = rows[start:start + cfg.chunk]
         a = sae.encode(gather(acts, part))
-        band = (a[:, :, None] >= edges[None]).sum(2)
+        band = torch.zeros(a.shape, dtype=torch.int8)
+        for e in range(cfg.quantiles - 1):
+            band += a >= edges[:, e]
+        band.masked_fill_(a <= 0, -1)
         key = torch.rand(a.shape, generator=gen)
         for qi in range(cfg.quantiles):
-            kq = torch.where((a > 0) & (band == qi), key, torch.tensor(-1.0))
+            kq = key.masked_fill(band != qi, -1.0)
             kmax, arg = kq.max(0)
             better = kmax > best_key[:, qi]
             best_key[:, qi] = torch.where(better, kmax, best_key[:, qi])
