@@ -4,46 +4,21 @@ Python API with `executable_path`; no browser download): generated data for a ti
 
 import json
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.vis_helpers import make_sae_run
+from vis.browser import INSTALL_HINT, find_chromium, make_site, serve
+from vis.browser import wait_feature as wait_for
 from vis.generate_vis_data import main as generate
 
-CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium"),
-                             shutil.which("chromium-browser")) if p and Path(p).is_file()), None)
+CHROMIUM = find_chromium()
 playwright = pytest.importorskip(
     "playwright.sync_api", reason="needs playwright: pip install -r requirements.txt")
 if CHROMIUM is None:
-    pytest.skip("no Chromium found: install it with `sudo apt-get install -y chromium` "
-                "(Debian/Ubuntu) to run the browser test", allow_module_level=True)
-
-VIS = Path(__file__).resolve().parent.parent / "vis"
-PAGE_FILES = ("index.html", "app.js", "style.css")
-
-
-def serve(folder: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind",
-                             "127.0.0.1", "--directory", str(folder)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url, timeout=1).close()
-            return proc, url
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("http.server did not start")
+    pytest.skip(INSTALL_HINT + " to run the browser test", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +28,7 @@ def site(tmp_path_factory):
     other = folder.parent / "relu_f4_l1_2"
     shutil.copytree(folder, other)
     (other / "metrics.json").write_text(json.dumps({"reconstruction": {"fvu": 0.5, "l0": 2.0}}))
-    web = root / "web"
-    web.mkdir()
-    for name in PAGE_FILES:
-        shutil.copy(VIS / name, web / name)
+    web = make_site(root / "web")
     assert generate(["--sae", str(folder), str(other), "--out", str(web / "data"),
                      "--shard-size", "2"]) == 0
     # a data string that would run as HTML if inserted as HTML
@@ -65,14 +37,9 @@ def site(tmp_path_factory):
     blob["features"][1]["concept"]["label"] = "<img src=x onerror=\"document.title='pwned'\">"
     shard.write_text(json.dumps(blob))
     (web / "data" / "acts" / "relu_f4_l1_2" / "shard_001.json").write_text("{broken")
-    empty = root / "empty"
-    empty.mkdir()
-    for name in PAGE_FILES:
-        shutil.copy(VIS / name, empty / name)
-    proc, url = serve(root)
-    yield {"url": url, "data": web / "data"}
-    proc.terminate()
-    proc.wait()
+    make_site(root / "empty")
+    with serve(root) as url:
+        yield {"url": url, "data": web / "data"}
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +58,7 @@ def shard_feature(data: Path, sae: str, fid: int, shard_size: int = 2) -> dict:
 
 
 def wait_feature(page, fid: int, sae: str = "acts/relu_f4_l1_1") -> None:
-    page.wait_for_selector(f'#feature[data-feature-id="{fid}"][data-sae="{sae}"]', timeout=10_000)
+    wait_for(page, fid, sae)
 
 
 def test_first_feature_matches_the_json(page, site, tmp_path):
