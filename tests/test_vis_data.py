@@ -98,3 +98,21 @@ def test_decoder_neighbours_and_concepts(vis):
     for x in f[:3]:
         assert 0 < x["concept"]["f1"] <= 1
         assert x["concept"]["label"] in vis["summary"]["concept"]
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--rows", "0"], "expected a number >= 1"),
+    (["--sae-dir", "/nonexistent/saes"], "no SAEs (*/sae.pt) under /nonexistent/saes"),
+])
+def test_bad_arguments_are_one_line_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert message in str(exc.value.code) + capsys.readouterr().err
+
+
+def test_script_runs_without_pythonpath_and_has_help():
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "vis/generate_vis_data.py", "--help"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "--quick" in out and "--rows" in out
