@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common.io import write_json  # noqa: E402
+from common.io import code_version, write_json  # noqa: E402
 from vis.browser import INSTALL_HINT, find_chromium, make_site, serve, wait_feature  # noqa: E402
 
 
@@ -107,6 +107,11 @@ def main() -> int:
         print(f"  {label:27s} {1e3 * out[k]:7.0f} ms  "
               f"({out[k] / out['index_only_s']:.2f}x baseline)")
     write_json(ROOT / "bench" / "vis.json", out)
+    write_json(args.screenshots / "meta.json",
+               {"config": {"data": str(args.data), "sae": sae["id"],
+                           "feature": out["screenshot_feature"]},
+                "seed": None, "code_version": code_version(),
+                "made_by": "python bench/bench_vis.py"})
     return 0
 
 

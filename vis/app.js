@@ -83,6 +83,7 @@ function exampleView(ex, n) {
   const last = ex.last_move >= 0 ? `, last ${squareName(ex.last_move, n)}` : "";
   return el("div", { class: "example", "data-row": ex.row, "data-act": ex.act }, [
     el("div", { class: "act", text: `act ${fmt(ex.act)}` }),
+    ...(ex.band === undefined ? [] : [el("div", { class: "band", text: `quantile band ${ex.band + 1}` })]),
     drawBoard(ex),
     el("div", { text: side + last }),
   ]);
