@@ -207,7 +207,7 @@ function renderFeature(f) {
     el("h2", { id: "feature-title", text: `Feature ${f.id} of ${s.n_features}` }),
     el("div", { class: "facts" }, [
       el("span", { id: "freq", text: `fires on ${pct(f.freq)} of positions` }),
-      el("span", { id: "mean-act", text: `mean activation ${fmt(f.mean_act)}` }),
+      el("span", { id: "mean-act", text: `mean activation when firing ${fmt(f.mean_act)}` }),
       el("span", { id: "max-act", text: `max ${fmt(f.max_act)}` }),
       el("span", { id: "concept", text: `best concept: ${f.concept.label} (F1 ${fmt(f.concept.f1)} at t=${f.concept.t})` }),
     ]),
