@@ -206,7 +206,7 @@ class Examples:
 def _moves(delta: np.ndarray, size: int, sign: int, count: int = 3) -> list[dict]:
     order = np.argsort(-sign * delta)[:count]
     return [{"move": int(m), "name": move_name(int(m), size), "delta": _r(delta[m])}
-            for m in order if sign * delta[m] > 1e-4]
+            for m in order if sign * delta[m] > 5e-4]
 
 
 def feature_records(sae: SAE, data: Dataset, cfg: VisConfig, progress: bool = False) -> list[dict]:
@@ -244,7 +244,8 @@ def feature_records(sae: SAE, data: Dataset, cfg: VisConfig, progress: bool = Fa
                        "remove": {"policy": [_r(x) for x in rem_p], "value": _r(eff["rem_v"][j]),
                                   "promotes": _moves(rem_p, size, 1),
                                   "suppresses": _moves(rem_p, size, -1)}},
-            "concept": {"label": labels[col[j]], "f1": _r(f1[j]), "t": _r(thr[j], 1)},
+            "concept": {"label": labels[col[j]] if f1[j] > 0 else "none", "f1": _r(f1[j]),
+                        "t": _r(thr[j], 1)},
             "similar": [{"id": int(i), "cos": _r(c)} for i, c in zip(nb_i[j], nb_v[j],
                                                                       strict=True)],
         })

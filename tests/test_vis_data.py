@@ -94,7 +94,7 @@ def test_decoder_neighbours_and_concepts(vis):
     assert f[1]["similar"][0]["id"] == 0
     assert all(0 <= x["cos"] <= 1 + 1e-6 or x["cos"] < 0 for x in f[2]["similar"])
     assert len(f[0]["similar"]) == 3
-    assert f[3]["concept"]["f1"] == 0  # never fires, matches nothing
+    assert f[3]["concept"]["f1"] == 0 and f[3]["concept"]["label"] == "none"  # never fires
     for x in f[:3]:
         assert 0 < x["concept"]["f1"] <= 1
         assert x["concept"]["label"] in vis["summary"]["concept"]
