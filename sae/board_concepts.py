@@ -87,3 +87,33 @@ def concept_scores(feats: torch.Tensor, props: dict[str, np.ndarray], seed: int 
             if rec > out[g]["reconstruction"]:
                 out[g]["reconstruction"], out[g]["reconstruction_t"] = rec, t
     return out
+
+
+def property_labels(props: dict[str, np.ndarray], size: int) -> list[str]:
+    """Readable names of the columns of the concatenated properties: 'c4 mine', 'legal e5'."""
+    def square(i: int) -> str:
+        row, col = divmod(i, size)
+        return f"{chr(ord('a') + col)}{row + 1}"
+    return [f"legal {square(i)}" if p == "legal" else f"{square(i)} {p}"
+            for p, arr in props.items() for i in range(arr.shape[1])]
+
+
+def best_concepts(feats: torch.Tensor, props: dict[str, np.ndarray],
+                  thresholds: tuple[float, ...] = THRESHOLDS) -> tuple[np.ndarray, np.ndarray,
+                                                                       np.ndarray]:
+    """For every feature, the property it classifies best (column of the concatenated
+    properties), that F1 and its threshold t, firing as in `concept_scores`."""
+    table = torch.from_numpy(np.concatenate(list(props.values()), axis=1)).float()
+    feats = feats.float()
+    maxes = feats.max(dim=0).values
+    positives = table.sum(0)
+    best_f1 = torch.full((feats.shape[1],), -1.0)
+    best_col = torch.zeros(feats.shape[1], dtype=torch.long)
+    best_t = torch.zeros(feats.shape[1])
+    for t in thresholds:
+        fire = _fire(feats, maxes, t)
+        f1, col = _f1(fire.T @ table, fire.sum(0)[:, None], positives[None]).max(dim=1)
+        better = f1 > best_f1
+        best_f1, best_col = torch.where(better, f1, best_f1), torch.where(better, col, best_col)
+        best_t = torch.where(better, torch.tensor(t), best_t)
+    return best_col.numpy(), best_f1.clamp_min(0).numpy(), best_t.numpy()

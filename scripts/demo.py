@@ -29,6 +29,8 @@ STAGES: list[tuple[str, list[str]]] = [
      ["scripts/persian_rug.py", "--quick"]),
     ("SAEs: the agent's block-2 activations (20k positions), a small grid, held-out metrics",
      ["train_sae.py", "--quick"]),
+    ("Feature browser: vis data for the quick SAEs (then browse with the printed command)",
+     ["vis/generate_vis_data.py", "--quick"]),
 ]
 
 

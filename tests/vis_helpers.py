@@ -1,0 +1,41 @@
+"""A tiny collected activation set and a hand-made 4-feature SAE for the feature-browser tests."""
+
+import json
+from pathlib import Path
+
+import torch
+
+from othello.activations import collect_dataset
+from othello.model import NetConfig, PolicyValueNet
+from sae.models import ReluSAE
+
+PROMOTED = 8  # c2: feature 0 writes the policy head's (centred) row of this move
+
+
+def centred(v: torch.Tensor) -> torch.Tensor:
+    return v - v.mean()
+
+
+def make_sae_run(root: Path) -> tuple[Path, ReluSAE, PolicyValueNet]:
+    """Activations of a random net (block 2 of 2, so only the heads read the stream) and an SAE
+    folder whose features are: 0 = the policy row of PROMOTED, 1 = twice feature 0, 2 = the
+    value head's row, 3 = a random direction."""
+    torch.manual_seed(0)
+    net = PolicyValueNet(NetConfig(width=32, blocks=2)).eval()
+    collect_dataset(net, {"checkpoint": "test"}, root / "acts", 1200, [2], seed=0,
+                    progress=False)
+    sae = ReluSAE(32, 4, scale=1.0)
+    with torch.no_grad():
+        u = centred(net.policy_head.weight[PROMOTED])
+        dec = torch.stack([u, 2 * u, centred(net.value_head.weight[0]), torch.randn(32)])
+        sae.dec_weight.copy_(dec / dec.norm(dim=1, keepdim=True) * 3.0)
+        sae.enc_weight.copy_(torch.randn(32, 4, generator=torch.Generator().manual_seed(1)))
+        sae.enc_bias.copy_(torch.tensor([0.0, 0.0, 0.0, -1e6]))  # feature 3 never fires
+    folder = root / "sae" / "relu_f4_l1_1"
+    folder.mkdir(parents=True)
+    sae.save(folder / "sae.pt")
+    meta = {"config": {"arch": "relu", "n_features": 4, "l1": 1.0},
+            "data": {"acts": str(root / "acts" / "acts_block2.npy")}}
+    (folder / "meta.json").write_text(json.dumps(meta))
+    (folder / "metrics.json").write_text(json.dumps({"reconstruction": {"fvu": 0.25, "l0": 1.5}}))
+    return folder, sae, net
