@@ -24,10 +24,10 @@ from alphazero.plots import plot_losses, plot_strength
 from alphazero.trainer import CHECKPOINT, RunError, TrainConfig, Trainer
 from common.cli import maybe_wandb, nonnegative_int, positive_float, positive_int, probability
 from common.io import REPO_ROOT, CheckpointError, code_version, load_checkpoint, write_json
-from othello.agent import PRETRAINED
-from othello.evaluation import endgame_set, make_eval_hook
-from othello.game import OthelloGame
-from othello.model import NetConfig, PolicyValueNet, save_model
+from othello.az.agent import PRETRAINED
+from othello.az.evaluation import endgame_set, make_eval_hook
+from othello.az.game import OthelloGame
+from othello.az.model import NetConfig, PolicyValueNet, save_model
 
 QUICK = dict(iterations=3, games_per_iteration=48, concurrent_games=48, simulations=16,
              replay_capacity=10_000)

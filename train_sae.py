@@ -28,7 +28,7 @@ from common.cli import (
     probability,
 )
 from common.io import REPO_ROOT, CheckpointError, code_version, write_json
-from othello.activations import (
+from othello.interp.activations import (
     DEFAULT_CHECKPOINT,
     QUICK_POSITIONS,
     collect_dataset,

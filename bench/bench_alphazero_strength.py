@@ -24,14 +24,14 @@ import torch  # noqa: E402
 from alphazero.mcts import SearchConfig  # noqa: E402
 from common.cli import positive_float, positive_int  # noqa: E402
 from common.io import REPO_ROOT, CheckpointError, write_json  # noqa: E402
-from othello.agent import PRETRAINED, AlphaZeroPlayer  # noqa: E402
-from othello.evaluation import (  # noqa: E402
+from othello.az.agent import PRETRAINED, AlphaZeroPlayer  # noqa: E402
+from othello.az.evaluation import (  # noqa: E402
     CLASSIC_OPPONENTS,
     endgame_scores,
     endgame_set,
     match_results,
 )
-from othello.model import load_model  # noqa: E402
+from othello.az.model import load_model  # noqa: E402
 
 TARGETS = {"score_vs_random": 0.99, "score_vs_greedy": 0.95, "score_vs_alphabeta:4": 0.80,
            "endgame_perfect": 0.90}

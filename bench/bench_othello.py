@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from othello import naive
-from othello.board import Position
-from othello.match import random_position
-from othello.perft import perft
-from othello.solver import Solver
+from othello.players.match import random_position
+from othello.rules import naive
+from othello.rules.board import Position
+from othello.rules.perft import perft
+from othello.rules.solver import Solver
 
 OUT = Path(__file__).with_name("othello.json")
 

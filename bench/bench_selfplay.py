@@ -2,7 +2,8 @@
 
 The baseline is the way the well-known public AlphaZero implementations search: one game at a
 time, a dictionary tree keyed by position (kept for the whole game), recursion down to a leaf and
-one batch-1 network call per simulation. It uses the fast bitboard rules (`othello.board`), the
+one batch-1 network call per simulation. It uses the fast bitboard rules (`othello.rules.board`),
+the
 same network and the same number of simulations per move, so the ratio measures the search
 design, not the rules engine. Both run on one thread. Prints positions/s and writes JSON.
 
@@ -27,11 +28,11 @@ from alphazero.mcts import CachedEvaluator, SearchConfig, network_evaluator  # n
 from alphazero.selfplay import self_play  # noqa: E402
 from common.cli import positive_int  # noqa: E402
 from common.io import REPO_ROOT, write_json  # noqa: E402
-from othello.agent import PRETRAINED  # noqa: E402
-from othello.board import Position  # noqa: E402
-from othello.encoding import encode, legal_mask  # noqa: E402
-from othello.game import OthelloGame  # noqa: E402
-from othello.model import NetConfig, PolicyValueNet, load_model  # noqa: E402
+from othello.az.agent import PRETRAINED  # noqa: E402
+from othello.az.game import OthelloGame  # noqa: E402
+from othello.az.model import NetConfig, PolicyValueNet, load_model  # noqa: E402
+from othello.rules.board import Position  # noqa: E402
+from othello.rules.encoding import encode, legal_mask  # noqa: E402
 
 
 class PlainMCTS:

@@ -3,8 +3,9 @@
     python othello/collect_activations.py                       # the agent, block 2, 1M positions
     python othello/collect_activations.py --checkpoint random --quick   # seeded random weights
 
-Writes runs/activations/<name>/ (see othello/activations.py for the files) with a meta.json that
-names the source checkpoint and its SHA-256, the blocks, the count per source and the seed.
+Writes runs/activations/<name>/ (see othello/interp/activations.py for the files) with a
+meta.json that names the source checkpoint and its SHA-256, the blocks, the count per source
+and the seed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch  # noqa: E402
 
 from common.cli import maybe_wandb, nonnegative_int, positive_float, positive_int  # noqa: E402
 from common.io import REPO_ROOT, CheckpointError, code_version  # noqa: E402
-from othello.activations import (  # noqa: E402
+from othello.interp.activations import (  # noqa: E402
     DEFAULT_CHECKPOINT,
     QUICK_POSITIONS,
     collect_dataset,

@@ -18,7 +18,9 @@ if not __package__:  # run as a file: import the project, not sibling modules, b
 import numpy as np  # noqa: E402
 
 from common.cli import nonnegative_int, positive_int  # noqa: E402
-from othello.board import (  # noqa: E402
+from othello.players.classic import PlayerSpecError, available, make_player  # noqa: E402
+from othello.players.match import play_match, write_records  # noqa: E402
+from othello.rules.board import (  # noqa: E402
     SIZES,
     IllegalMoveError,
     Position,
@@ -26,8 +28,6 @@ from othello.board import (  # noqa: E402
     parse_move,
     render,
 )
-from othello.match import play_match, write_records  # noqa: E402
-from othello.players import PlayerSpecError, available, make_player  # noqa: E402
 
 STRONGEST = "solver"  # alpha-beta in the midgame, perfect play in the endgame
 HINT_PLAYER = "solver"

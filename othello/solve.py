@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from othello.board import SIZES, IllegalMoveError, Position, move_name, parse_move
-from othello.solver import solve
+from othello.rules.board import SIZES, IllegalMoveError, Position, move_name, parse_move
+from othello.rules.solver import solve
 
 
 def replay_moves(text: str, size: int) -> Position:

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from othello.model import PolicyValueNet, load_model
-from sae.board_concepts import board_properties, concept_scores, neuron_features
+from othello.az.model import PolicyValueNet, load_model
+from othello.interp.concepts import board_properties, concept_scores, neuron_features
 from sae.data import chunks, gather, open_acts
 from sae.metrics import reconstruction_metrics, splice_metrics
 from sae.models import SAE

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 import torch
 
-from othello.model import PolicyValueNet
+from othello.az.model import PolicyValueNet
 
 
 def reconstruction_metrics(batches: Iterable[tuple[torch.Tensor, torch.Tensor, torch.Tensor]],

@@ -6,13 +6,13 @@ Everything is computed on a seeded random subset of the activation rows, streame
 - pass 1: firing frequency, mean activation when firing, maximum, top-k rows;
 - pass 2: a histogram of the non-zero activations on [0, max] and, per quantile band of that
   histogram, one example row drawn uniformly among the rows in the band;
-- board concepts (`sae.board_concepts.best_concepts`) on at most `concept_rows` rows;
+- board concepts (`othello.interp.concepts.best_concepts`) on at most `concept_rows` rows;
 - policy effect: the decoder direction scaled by the mean activation added to the stream of
   `effect_rows` random positions, and the feature's own contribution removed from its top-k
   positions; reported as the mean change of the legal-move probabilities and of the value;
 - the most similar features by decoder cosine.
 Boards are written in absolute colours ('X' black, 'O' white, '.' empty; a1 first, row by row),
-the convention of `othello.board.render`.
+the convention of `othello.rules.board.render`.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ import torch
 from tqdm import tqdm
 
 from common.io import atomic_write_bytes, code_version, write_json
-from othello.board import move_name
-from sae.board_concepts import best_concepts, property_labels
+from othello.interp.concepts import best_concepts, property_labels
+from othello.rules.board import move_name
 from sae.data import gather
 from sae.evaluate import Dataset, properties, subset
 from sae.metrics import legal_log_policy

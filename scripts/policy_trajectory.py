@@ -84,10 +84,10 @@ def run_kind(run: Path) -> str:
 
 
 def alphazero_report(args: argparse.Namespace, out: Path, meta: dict) -> dict:
-    from othello.model import load_model
-    from othello.probes import default_probes, user_probes
-    from othello.trajectory import snapshot_paths
-    from othello.trajectory_plots import write_report
+    from othello.az.model import load_model
+    from othello.interp.probes import default_probes, user_probes
+    from othello.interp.trajectory import snapshot_paths
+    from othello.interp.trajectory_plots import write_report
 
     final, _ = load_model(snapshot_paths(args.run)[-1])
     size = final.config.size

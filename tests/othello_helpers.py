@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from othello import naive
-from othello.board import Position
+from othello.rules import naive
+from othello.rules.board import Position
 
 
 def random_game(size: int, rng: np.random.Generator) -> list[Position]:

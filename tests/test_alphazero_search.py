@@ -6,11 +6,11 @@ import pytest
 from alphazero.arena import play_match
 from alphazero.mcts import CachedEvaluator, SearchConfig, choose_actions, masked_softmax, search
 from alphazero.selfplay import self_play
-from othello.agent import uniform_evaluator
-from othello.board import parse_move
-from othello.evaluation import label_endgame
-from othello.game import OthelloGame, states_from_positions
-from othello.solver import Solver
+from othello.az.agent import uniform_evaluator
+from othello.az.evaluation import label_endgame
+from othello.az.game import OthelloGame, states_from_positions
+from othello.rules.board import parse_move
+from othello.rules.solver import Solver
 from tests.othello_helpers import from_diagram, random_game
 
 # White (O) to move; only the corner a6 wins (a2 and b2 lose), found by the exact solver.

@@ -10,13 +10,13 @@ import train_alphazero
 from alphazero.replay import ReplayBuffer
 from alphazero.selfplay import Examples
 from alphazero.trainer import SNAPSHOTS, TrainConfig, Trainer, snapshot_iterations
-from othello.board import Position
-from othello.game import OthelloGame, states_from_positions
-from othello.match import play_game, replay
-from othello.model import NetConfig, PolicyValueNet, load_model
+from othello.az.game import OthelloGame, states_from_positions
+from othello.az.model import NetConfig, PolicyValueNet, load_model
 from othello.play import human_game
-from othello.players import PlayerSpecError, make_player
-from othello.symmetry import transform_move, transform_position
+from othello.players.classic import PlayerSpecError, make_player
+from othello.players.match import play_game, replay
+from othello.rules.board import Position
+from othello.rules.symmetry import transform_move, transform_position
 from tests.othello_helpers import random_game
 
 TINY = TrainConfig(iterations=2, games_per_iteration=6, concurrent_games=3, simulations=4,
@@ -157,7 +157,7 @@ def test_alphazero_player_spec_errors(tmp_path):
 
 def test_alphazero_player_on_a_forced_pass():
     torch.manual_seed(0)
-    from othello.agent import AlphaZeroPlayer
+    from othello.az.agent import AlphaZeroPlayer
     player = AlphaZeroPlayer(PolicyValueNet(NetConfig(size=4, width=8, blocks=1)), 4)
     pos = Position.from_colors(4, black=0b0100_0000_0000, white=0xFFFF & ~0b1100_1000_0000_0000
                                & ~0b0100_0000_0000, black_to_move=True)

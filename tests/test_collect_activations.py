@@ -5,8 +5,10 @@ import pytest
 import torch
 
 from common.io import load_checkpoint
-from othello import activations
-from othello.activations import (
+from othello.az.model import NetConfig, PolicyValueNet
+from othello.collect_activations import main as collect_main
+from othello.interp import activations
+from othello.interp.activations import (
     SOURCES,
     Sample,
     boards_to_planes,
@@ -14,10 +16,8 @@ from othello.activations import (
     collect_positions,
     samples_to_arrays,
 )
-from othello.board import Position
-from othello.collect_activations import main as collect_main
-from othello.encoding import legal_mask
-from othello.model import NetConfig, PolicyValueNet
+from othello.rules.board import Position
+from othello.rules.encoding import legal_mask
 
 
 def _net(width: int = 16) -> PolicyValueNet:

@@ -7,8 +7,17 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from common.config import (ConfigError, add_config_flags, config_dict, config_from_args,
-                           config_from_dict, knob, positive, probability, validate)
+from common.config import (
+    ConfigError,
+    add_config_flags,
+    config_dict,
+    config_from_args,
+    config_from_dict,
+    knob,
+    positive,
+    probability,
+    validate,
+)
 
 
 @dataclass(frozen=True)

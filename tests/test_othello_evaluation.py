@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from othello import naive
-from othello.evaluation import endgame_set, label_endgame
-from othello.match import random_position
-from othello.solver import Solver
+from othello.az.evaluation import endgame_set, label_endgame
+from othello.players.match import random_position
+from othello.rules import naive
+from othello.rules.solver import Solver
 from tests.othello_helpers import to_grid
 
 

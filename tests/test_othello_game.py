@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from othello.encoding import encode_batch
-from othello.game import OthelloGame, states_from_positions
+from othello.az.game import OthelloGame, states_from_positions
+from othello.rules.encoding import encode_batch
 from tests.othello_helpers import random_game
 
 

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from common.io import CheckpointError
-from othello.board import Position
-from othello.encoding import encode_batch
-from othello.model import NetConfig, PolicyValueNet, load_model, save_model
+from othello.az.model import NetConfig, PolicyValueNet, load_model, save_model
+from othello.rules.board import Position
+from othello.rules.encoding import encode_batch
 from tests.othello_helpers import random_game
 
 

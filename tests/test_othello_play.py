@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from othello.board import Position, move_name, parse_move
-from othello.match import (
+from othello.play import human_game
+from othello.play import main as play_main
+from othello.players.classic import PlayerSpecError, evaluate, make_player
+from othello.players.match import (
     RecordError,
     play_game,
     play_match,
@@ -17,9 +19,7 @@ from othello.match import (
     read_records,
     replay,
 )
-from othello.play import human_game
-from othello.play import main as play_main
-from othello.players import PlayerSpecError, evaluate, make_player
+from othello.rules.board import Position, move_name, parse_move
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,7 +63,7 @@ def test_alphabeta_beats_random_play():
 
 def test_solver_player_never_loses_a_won_endgame():
     """From 10 empties, perfect play must reach at least the solved margin against anyone."""
-    from othello.solver import solve
+    from othello.rules.solver import solve
     rng = np.random.default_rng(4)
     solver, rnd = make_player("solver:12", 6), make_player("random", 6)
     for _ in range(4):

@@ -4,8 +4,8 @@ implementation, and hand-built positions."""
 import numpy as np
 import pytest
 
-from othello import naive
-from othello.board import (
+from othello.rules import naive
+from othello.rules.board import (
     IllegalMoveError,
     Position,
     flips,
@@ -13,8 +13,8 @@ from othello.board import (
     parse_move,
     render,
 )
-from othello.perft import main as perft_main
-from othello.perft import perft
+from othello.rules.perft import main as perft_main
+from othello.rules.perft import perft
 from tests.othello_helpers import random_game, to_grid
 
 # Published 8x8 perft (a pass is a ply; a finished game is a leaf). Depth 9 is the first with

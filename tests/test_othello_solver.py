@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from othello import naive
-from othello.board import Position, move_name
-from othello.match import random_position
+from othello.players.match import random_position
+from othello.rules import naive
+from othello.rules.board import Position, move_name
+from othello.rules.solver import Solver, solve
 from othello.solve import main as solve_main
 from othello.solve import replay_moves
-from othello.solver import Solver, solve
 from tests.othello_helpers import to_grid
 
 

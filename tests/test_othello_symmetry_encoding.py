@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from othello.board import Position, parse_move
-from othello.encoding import EMPTY, MINE, THEIRS, encode, encode_batch, legal_mask
-from othello.perft import perft
-from othello.symmetry import (
+from othello.rules.board import Position, parse_move
+from othello.rules.encoding import EMPTY, MINE, THEIRS, encode, encode_batch, legal_mask
+from othello.rules.perft import perft
+from othello.rules.symmetry import (
     N_SYMMETRIES,
     inverse,
     permutations,

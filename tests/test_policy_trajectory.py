@@ -13,21 +13,21 @@ import torch
 from matplotlib.patches import Circle, Rectangle
 
 from common.io import save_checkpoint
-from othello.board import Position, move_name, parse_move
-from othello.draw import draw_board
-from othello.evaluation import move_margins
-from othello.match import play_game, random_position, write_records
-from othello.model import NetConfig, PolicyValueNet
-from othello.probes import Probe, default_probes, position_from_moves, probes_from_records
-from othello.solver import Solver
-from othello.trajectory import (
+from othello.az.evaluation import move_margins
+from othello.az.model import NetConfig, PolicyValueNet
+from othello.interp.draw import draw_board
+from othello.interp.probes import Probe, default_probes, position_from_moves, probes_from_records
+from othello.interp.trajectory import (
     entropy,
     evaluate_run,
     kl_divergence,
     pca_with_baselines,
     snapshot_paths,
 )
-from othello.trajectory_plots import loss_series, write_probe_gif
+from othello.interp.trajectory_plots import loss_series, write_probe_gif
+from othello.players.match import play_game, random_position, write_records
+from othello.rules.board import Position, move_name, parse_move
+from othello.rules.solver import Solver
 from scripts import policy_trajectory
 from toymodels.critical import find_kgon
 from toymodels.data import one_active
@@ -158,7 +158,7 @@ def test_probes_from_moves_and_records(tmp_path):
     assert position_from_moves(first, 6) == Position.start(6).play(parse_move(first, 6))
     with pytest.raises(ValueError, match="ply 2"):
         position_from_moves(f"{first} {first}", 6)
-    from othello.players import make_player
+    from othello.players.classic import make_player
     rng = np.random.default_rng(0)
     rec = play_game(make_player("random", 6), make_player("greedy", 6), 6, rng)
     write_records(tmp_path / "g.jsonl", [rec])

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from othello.model import NetConfig, PolicyValueNet
-from sae.board_concepts import board_properties, concept_scores, neuron_features
+from othello.az.model import NetConfig, PolicyValueNet
+from othello.interp.concepts import board_properties, concept_scores, neuron_features
 from sae.metrics import loss_recovered, policy_kl, reconstruction_metrics, splice_metrics
 
 X = torch.tensor([[1.0, 0.0], [3.0, 2.0]])

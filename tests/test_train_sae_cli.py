@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import sae
-from othello.activations import collect_dataset
-from othello.model import NetConfig, PolicyValueNet
+from othello.az.model import NetConfig, PolicyValueNet
+from othello.interp.activations import collect_dataset
 from train_sae import main
 
 
@@ -69,7 +69,7 @@ def test_missing_activations_say_what_to_do(tmp_path, capsys):
 
 def test_quick_collects_once_per_checkpoint(tmp_path, monkeypatch, capsys):
     import train_sae
-    from othello.model import save_model
+    from othello.az.model import save_model
 
     monkeypatch.setattr(train_sae, "REPO_ROOT", tmp_path)
     monkeypatch.setattr(train_sae, "QUICK_POSITIONS", 1500)

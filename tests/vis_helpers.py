@@ -5,8 +5,8 @@ from pathlib import Path
 
 import torch
 
-from othello.activations import collect_dataset
-from othello.model import NetConfig, PolicyValueNet
+from othello.az.model import NetConfig, PolicyValueNet
+from othello.interp.activations import collect_dataset
 from sae.models import ReluSAE
 
 PROMOTED = 8  # c2: feature 0 writes the policy head's (centred) row of this move

@@ -19,12 +19,12 @@ import torch
 from alphazero.arena import ArenaResult, play_match
 from alphazero.mcts import network_evaluator
 from common.io import write_json
-from othello.agent import AlphaZeroPlayer, classic_policy
-from othello.board import Position
-from othello.game import states_from_positions
-from othello.match import random_position
-from othello.players import make_player
-from othello.solver import Solver
+from othello.az.agent import AlphaZeroPlayer, classic_policy
+from othello.az.game import states_from_positions
+from othello.players.classic import make_player
+from othello.players.match import random_position
+from othello.rules.board import Position
+from othello.rules.solver import Solver
 
 CLASSIC_OPPONENTS = ("random", "greedy", "alphabeta:2", "alphabeta:3", "alphabeta:4")
 

@@ -19,9 +19,9 @@ import torch
 from tqdm.auto import tqdm
 
 from alphazero.mcts import network_evaluator
-from othello.game import OthelloGame, states_from_positions
-from othello.model import load_model
-from othello.probes import Probe
+from othello.az.game import OthelloGame, states_from_positions
+from othello.az.model import load_model
+from othello.interp.probes import Probe
 
 SNAPSHOT = re.compile(r"iter_(\d+)\.pt")
 

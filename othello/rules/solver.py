@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 
-from othello.board import Position, flips, legal_moves, squares_of
+from othello.rules.board import Position, flips, legal_moves, squares_of
 
 FASTEST_FIRST_EMPTIES = 7  # below this, mobility ordering costs more than it saves
 TABLE_MIN_EMPTIES = 5  # shallower nodes are cheaper to search again than to store

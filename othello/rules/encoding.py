@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from othello.board import Position
+from othello.rules.board import Position
 
 MINE, THEIRS, EMPTY = 0, 1, 2
 N_PLANES = 3

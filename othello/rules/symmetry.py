@@ -11,7 +11,7 @@ from functools import cache
 
 import numpy as np
 
-from othello.board import Position
+from othello.rules.board import Position
 
 N_SYMMETRIES = 8
 

@@ -13,8 +13,8 @@ from typing import Protocol
 
 import numpy as np
 
-from othello.board import Position, flips, legal_moves, squares_of
-from othello.solver import Solver
+from othello.rules.board import Position, flips, legal_moves, squares_of
+from othello.rules.solver import Solver
 
 
 class Player(Protocol):
@@ -238,6 +238,6 @@ def _solver(arg: str | None, size: int) -> Player:
 @register("alphazero", "alphazero[:PATH][:SIMS], MCTS with a trained network (default: the "
           "pretrained results/alphazero/agent.pt, 50 simulations)")
 def _alphazero(arg: str | None, size: int) -> Player:
-    from othello.agent import alphazero_player  # imports torch only when asked for
+    from othello.az.agent import alphazero_player  # imports torch only when asked for
 
     return alphazero_player(arg, size)

@@ -17,12 +17,12 @@ import numpy as np
 import torch
 
 from alphazero.mcts import network_evaluator
-from othello.board import Position, move_name, parse_move, render
-from othello.evaluation import move_margins
-from othello.game import OthelloGame, states_from_positions
-from othello.match import RecordError, random_position, read_records, replay
+from othello.az.evaluation import move_margins
+from othello.az.game import OthelloGame, states_from_positions
+from othello.players.match import RecordError, random_position, read_records, replay
+from othello.rules.board import Position, move_name, parse_move, render
+from othello.rules.solver import Solver
 from othello.solve import replay_moves
-from othello.solver import Solver
 
 SOLVER_EMPTIES = 14  # the exact solver takes about a second per probe at this depth
 CONFIDENT_CANDIDATES = 64
@@ -74,7 +74,7 @@ def position_from_moves(text: str, size: int) -> Position:
 def probes_from_records(path: str | Path, plies: list[int],
                         size: int) -> list[tuple[str, Position]]:
     """(name, position) after each of `plies` plies of every game in a JSON-lines record file
-    (`othello.match` format); plies past a game's end are skipped."""
+    (`othello.players.match` format); plies past a game's end are skipped."""
     out = []
     for g, record in enumerate(read_records(path)):
         replay(record)  # validates every move and the stated result first

@@ -1,6 +1,7 @@
 """Othello behind the `alphazero.game.Game` protocol, on batches of uint64 bitboards.
 
-A state is a row `[me, opp]` of uint64 bitboards (same square numbering as `othello.board`), so a
+A state is a row `[me, opp]` of uint64 bitboards (same square numbering as
+`othello.rules.board`), so a
 batch of positions is a `[n, 2]` array and move generation, flips and encoding run as a fixed
 number of numpy operations over the whole batch, whatever its size. Boards up to 8x8 fit.
 """
@@ -11,8 +12,8 @@ from functools import cache
 
 import numpy as np
 
-from othello.board import Position, geometry, start_bits
-from othello.symmetry import N_SYMMETRIES, permutations
+from othello.rules.board import Position, geometry, start_bits
+from othello.rules.symmetry import N_SYMMETRIES, permutations
 
 _ONE = np.uint64(1)
 
@@ -37,7 +38,7 @@ def _fill(seed: np.ndarray, om: np.ndarray, left: bool, amount: np.uint64,
 
 
 def legal_squares(me: np.ndarray, opp: np.ndarray, size: int) -> np.ndarray:
-    """uint64 bitmask of legal squares for each row (the batched `othello.board.legal_moves`)."""
+    """uint64 bitmask of legal squares per row (batched `othello.rules.board.legal_moves`)."""
     moves = np.zeros_like(me)
     for left, amount, mask in _directions(size):
         moves |= _shift(_fill(me, opp & mask, left, amount, size), left, amount, mask)
@@ -115,7 +116,7 @@ class OthelloGame:
         return np.sign(margin).astype(np.float32)
 
     def encode(self, states: np.ndarray) -> np.ndarray:
-        """float32 `[n, 3, N, N]` planes mine / theirs / empty (as `othello.encoding.encode`)."""
+        """float32 `[n, 3, N, N]` planes mine / theirs / empty (as `rules.encoding.encode`)."""
         mine = bits_to_bool(states[:, 0], self.squares)
         theirs = bits_to_bool(states[:, 1], self.squares)
         planes = np.stack([mine, theirs, ~(mine | theirs)], axis=1).astype(np.float32)

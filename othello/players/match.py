@@ -18,8 +18,8 @@ import numpy as np
 from tqdm import tqdm
 
 from common.tally import Tally
-from othello.board import IllegalMoveError, Position, move_name, parse_move
-from othello.players import Player
+from othello.players.classic import Player
+from othello.rules.board import IllegalMoveError, Position, move_name, parse_move
 
 
 class RecordError(ValueError):

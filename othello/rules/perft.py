@@ -4,7 +4,7 @@ Convention (the one of the published 8x8 tables): a pass is a ply, so a position
 no move has exactly one child; a finished game (neither side can move) is a leaf even before the
 full depth and counts once.
 
-    python -m othello.perft --size 8 --depth 9
+    python -m othello.rules.perft --size 8 --depth 9
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import argparse
 import sys
 
 from common.cli import positive_int
-from othello.board import SIZES, Position, flips, legal_moves, squares_of
+from othello.rules.board import SIZES, Position, flips, legal_moves, squares_of
 
 
 def perft_bits(me: int, opp: int, size: int, depth: int) -> int:

@@ -1,4 +1,4 @@
-"""Matplotlib Othello boards with the project's conventions (as `othello.board.render`): a1 in
+"""Matplotlib Othello boards with the project's conventions (as `othello.rules.board.render`): a1 in
 the top-left corner, columns a.. left to right, rows 1.. top to bottom, X = Black (black discs),
 O = White (white discs). Move probabilities are a heat map on the legal squares (the others are
 zero); the pass (a move like any other) gets its own cell below the board, on the same scale.
@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import Circle, Rectangle  # noqa: E402
 
-from othello.board import Position  # noqa: E402
+from othello.rules.board import Position  # noqa: E402
 
 BOARD_COLOUR = "#3a7d44"
 HEAT_CMAP = "YlOrRd"

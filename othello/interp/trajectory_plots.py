@@ -15,10 +15,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from othello.board import move_name  # noqa: E402
-from othello.draw import draw_board, side_to_move  # noqa: E402
-from othello.probes import Probe  # noqa: E402
-from othello.trajectory import PCAResult, PolicyTrajectory  # noqa: E402
+from othello.interp.draw import draw_board, side_to_move  # noqa: E402
+from othello.interp.probes import Probe  # noqa: E402
+from othello.interp.trajectory import PCAResult, PolicyTrajectory  # noqa: E402
+from othello.rules.board import move_name  # noqa: E402
 
 
 def loss_series(traj: PolicyTrajectory, metrics: list[dict]) -> dict[str, tuple[np.ndarray,
@@ -186,7 +186,7 @@ def write_report(run_dir: Path, out: Path, probes: list[Probe], meta: dict,
     probes.json, one GIF per probe (the first `gif_probes` when given), grid.png, curves.png,
     pca.png, summary.json and meta.json."""
     from common.io import write_json
-    from othello.trajectory import (
+    from othello.interp.trajectory import (
         evaluate_run,
         pca_with_baselines,
         read_metrics,

@@ -14,10 +14,10 @@ import torch
 from alphazero.arena import Policy, mcts_policy
 from alphazero.mcts import CachedEvaluator, SearchConfig, network_evaluator, search
 from common.io import REPO_ROOT, CheckpointError
-from othello.board import Position
-from othello.game import OthelloGame, states_from_positions
-from othello.model import PolicyValueNet, load_model
-from othello.players import Player, PlayerSpecError
+from othello.az.game import OthelloGame, states_from_positions
+from othello.az.model import PolicyValueNet, load_model
+from othello.players.classic import Player, PlayerSpecError
+from othello.rules.board import Position
 
 PRETRAINED = REPO_ROOT / "results" / "alphazero" / "agent.pt"
 DEFAULT_SIMULATIONS = 50

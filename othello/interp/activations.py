@@ -30,11 +30,11 @@ from tqdm import tqdm
 
 from alphazero.mcts import CachedEvaluator, SearchConfig, choose_actions, network_evaluator, search
 from common.io import REPO_ROOT, CheckpointError, write_json
-from othello.board import Position, flips
-from othello.game import OthelloGame
-from othello.game import flips as flips_batch
-from othello.model import NetConfig, PolicyValueNet, load_model, save_model
-from othello.players import Player, make_player
+from othello.az.game import OthelloGame
+from othello.az.game import flips as flips_batch
+from othello.az.model import NetConfig, PolicyValueNet, load_model, save_model
+from othello.players.classic import Player, make_player
+from othello.rules.board import Position, flips
 
 SOURCES = ("selfplay", "random", "greedy", "alphabeta:2", "search")
 DEFAULT_CHECKPOINT = REPO_ROOT / "results" / "alphazero" / "agent.pt"

@@ -1,0 +1,1 @@
+"""AlphaZero for Othello: the Game implementation, the network, the player, its evaluation."""

@@ -1,0 +1,1 @@
+"""Interpreting the Othello agent: activation datasets, board concepts, probes, trajectories."""

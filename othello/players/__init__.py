@@ -1,0 +1,1 @@
+"""Othello players: the registry of player specs, classic players, matches between them."""

@@ -1,0 +1,1 @@
+"""Othello rules: bitboards, batched kernels, the encoder, symmetries, perft, exact solver."""
