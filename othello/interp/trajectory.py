@@ -112,7 +112,8 @@ def evaluate_run(paths: list[Path], probes: list[Probe], progress: bool = True,
         rows["steps"].append(int(ckpt.get("steps", 0)))
         rows["policy_loss"].append(_nan(ckpt.get("policy_loss")))
         rows["value_loss"].append(_nan(ckpt.get("value_loss")))
-        rows["probs"].append(priors.astype(np.float64))
+        priors = priors.astype(np.float64)  # renormalised in float64: float32 sums drift ~1e-7
+        rows["probs"].append(priors / priors.sum(-1, keepdims=True))
         rows["value"].append(values.astype(np.float64))
     probs = np.stack(rows["probs"])
     best = np.zeros(probs.shape[1:], dtype=bool)
