@@ -1,5 +1,6 @@
-"""Shared test settings: one torch thread (2 threads are erratic on the 2-core CI machine)."""
+"""Shared test settings, as an entry point would set them: one torch thread (2 threads are
+erratic on the 2-core CI machine) and a headless matplotlib backend (library code sets neither)."""
 
-import torch
+from common.process import setup_process
 
-torch.set_num_threads(1)
+setup_process(threads=1, plots=True)
