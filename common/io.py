@@ -85,3 +85,8 @@ def code_version() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return rev + ("+dirty" if dirty else "")
+
+
+def say_reused(what: str, where: str | os.PathLike) -> None:
+    """Tell the user that work was found done and reused (the demo collects these lines)."""
+    print(f"reusing {what}: {where}", flush=True)
