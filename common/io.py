@@ -18,6 +18,12 @@ import torch
 REPO_ROOT = Path(__file__).resolve().parent.parent  # default home of results/ and runs/
 
 
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write `data` to `path` via a temp file in the same folder and an atomic rename."""
     path = Path(path)
@@ -28,6 +34,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _umask_mode())  # mkstemp makes 0600; follow the umask like open() does
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -47,6 +54,7 @@ def save_checkpoint(path: str | os.PathLike, obj: dict[str, Any]) -> None:
     os.close(fd)
     try:
         torch.save(obj, tmp)
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -85,6 +93,27 @@ def code_version() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return rev + ("+dirty" if dirty else "")
+
+
+class DirtyTreeError(RuntimeError):
+    """Committed results must come from committed code: refuse to write them from a dirty tree."""
+
+
+def results_version(out: str | os.PathLike) -> str:
+    """`code_version()` for a run that writes to `out`; call it before the run writes anything.
+
+    Writing under the repository's `results/` from a tree with uncommitted changes raises
+    DirtyTreeError, unless ALLOW_DIRTY_RESULTS=1, which writes the version loudly as '+dirty'.
+    """
+    version = code_version()
+    inside = Path(out).resolve().is_relative_to((REPO_ROOT / "results").resolve())
+    if inside and version.endswith("+dirty"):
+        if os.environ.get("ALLOW_DIRTY_RESULTS") != "1":
+            raise DirtyTreeError(f"refusing to write {out} from a tree with uncommitted changes "
+                                 "(commit first, or set ALLOW_DIRTY_RESULTS=1 to write a "
+                                 "'+dirty' code version)")
+        print(f"warning: writing {out} from a dirty tree: code version {version}", flush=True)
+    return version
 
 
 def say_reused(what: str, where: str | os.PathLike) -> None:

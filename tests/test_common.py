@@ -51,3 +51,40 @@ def test_argparse_types(fn, good, bad):
     for text in bad:
         with pytest.raises(argparse.ArgumentTypeError):
             fn(text)
+
+
+def test_results_from_a_dirty_tree_are_refused(tmp_path, monkeypatch) -> None:
+    import subprocess
+
+    from common import io
+
+    repo = tmp_path / "repo"
+    (repo / "results").mkdir(parents=True)
+    (repo / "code.py").write_text("x = 1\n")
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "c"], cwd=repo, check=True)
+    monkeypatch.setattr(io, "REPO_ROOT", repo)
+    monkeypatch.delenv("ALLOW_DIRTY_RESULTS", raising=False)
+    clean = io.results_version(repo / "results" / "x")
+    assert clean and not clean.endswith("+dirty")
+    (repo / "code.py").write_text("x = 2\n")
+    with pytest.raises(io.DirtyTreeError, match="uncommitted"):
+        io.results_version(repo / "results" / "x")
+    assert io.results_version(tmp_path / "elsewhere").endswith("+dirty")  # outside results/
+    monkeypatch.setenv("ALLOW_DIRTY_RESULTS", "1")
+    assert io.results_version(repo / "results" / "x").endswith("+dirty")
+
+
+def test_atomic_writes_follow_the_umask(tmp_path) -> None:
+    import os
+
+    old = os.umask(0o022)
+    try:
+        write_json(tmp_path / "a.json", {"x": 1})
+        save_checkpoint(tmp_path / "b.pt", {"x": 1})
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "b.pt").stat().st_mode & 0o777 == 0o644
