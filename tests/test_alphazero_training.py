@@ -7,20 +7,23 @@ import pytest
 import torch
 
 import train_alphazero
+from alphazero.mcts import SearchConfig
 from alphazero.replay import ReplayBuffer
 from alphazero.selfplay import Examples
 from alphazero.trainer import SNAPSHOTS, TrainConfig, Trainer, snapshot_iterations
-from othello.az.game import OthelloGame, states_from_positions
+from othello.az.game import OthelloGame
 from othello.az.model import NetConfig, PolicyValueNet, load_model
 from othello.play import human_game
-from othello.players.classic import PlayerSpecError, make_player
 from othello.players.match import play_game, replay
+from othello.players.registry import PlayerSpecError, make_player
+from othello.rules.batch import states_from_positions
 from othello.rules.board import Position
 from othello.rules.symmetry import transform_move, transform_position
 from tests.othello_helpers import random_game
 
-TINY = TrainConfig(iterations=2, games_per_iteration=6, concurrent_games=3, simulations=4,
-                   replay_capacity=500, batch_size=32, sample_reuse=1.0, snapshots=3, seed=3)
+TINY = TrainConfig(iterations=2, games_per_iteration=6, concurrent_games=3,
+                   search=SearchConfig(simulations=4, noise_fraction=0.25), replay_capacity=500,
+                   batch_size=32, sample_reuse=1.0, snapshots=3, seed=3)
 
 
 def test_symmetry_augmentation_moves_policy_mass_with_the_board():
@@ -86,8 +89,8 @@ def test_snapshot_iterations_are_log_spaced():
 
 def test_quick_training_makes_a_checkpoint_that_plays_legal_games(tmp_path):
     results = tmp_path / "results"
-    code = train_alphazero.main(["--quick", "--runs-dir", str(tmp_path), "--run", "q",
-                                 "--results", str(results), "--endgames", "2"])
+    code = train_alphazero.main(["--quick", "--out", str(tmp_path / "q"),
+                                 "--results", str(results), "--endgames", "2", "--no-progress"])
     assert code == 0
     assert (results / "losses.png").stat().st_size > 0
     summary = json.loads((results / "summary.json").read_text())
@@ -107,14 +110,14 @@ def test_quick_training_makes_a_checkpoint_that_plays_legal_games(tmp_path):
                read=lambda prompt: next(answers), write=lines.append)
     assert any("last move" in line for line in lines)
     # the same run again without --resume is refused, and work is not overwritten
-    assert train_alphazero.main(["--quick", "--runs-dir", str(tmp_path), "--run", "q"]) == 2
+    assert train_alphazero.main(["--quick", "--out", str(tmp_path / "q")]) == 2
     # resuming uses the saved network shape, whatever the flags say; a finished run just reports
-    assert train_alphazero.main(["--runs-dir", str(tmp_path), "--run", "q", "--resume",
-                                 "--width", "32", "--endgames", "0", "--results",
+    assert train_alphazero.main(["--out", str(tmp_path / "q"), "--resume",
+                                 "--net-width", "32", "--endgames", "0", "--results",
                                  str(tmp_path / "again")]) == 0
     assert json.loads((tmp_path / "again" / "summary.json").read_text())["final"] == \
         summary["final"]
-    assert train_alphazero.main(["--runs-dir", str(tmp_path), "--run", "none", "--resume"]) == 2
+    assert train_alphazero.main(["--out", str(tmp_path / "none"), "--resume"]) == 2
 
 
 def test_arena_gate_keeps_the_old_network_when_the_new_one_loses(tmp_path):
@@ -134,10 +137,10 @@ def test_arena_gate_keeps_the_old_network_when_the_new_one_loses(tmp_path):
 
 def test_the_same_seed_gives_the_same_run(tmp_path):
     tiny = ["--quick", "--iterations", "1", "--games-per-iteration", "4", "--concurrent-games",
-            "4", "--simulations", "2", "--eval-games", "0", "--endgames", "0", "--width", "16",
-            "--blocks", "1", "--runs-dir", str(tmp_path)]
+            "4", "--simulations", "2", "--eval-games", "0", "--endgames", "0", "--net-width",
+            "16", "--net-blocks", "1", "--no-progress"]
     for run in ("a", "b"):
-        assert train_alphazero.main([*tiny, "--run", run]) == 0
+        assert train_alphazero.main([*tiny, "--out", str(tmp_path / run)]) == 0
     for name in ("checkpoints/iter_0000.pt", "checkpoint.pt"):
         a, _ = load_model(tmp_path / "a" / name)
         b, _ = load_model(tmp_path / "b" / name)
@@ -158,7 +161,8 @@ def test_alphazero_player_spec_errors(tmp_path):
 def test_alphazero_player_on_a_forced_pass():
     torch.manual_seed(0)
     from othello.az.agent import AlphaZeroPlayer
-    player = AlphaZeroPlayer(PolicyValueNet(NetConfig(size=4, width=8, blocks=1)), 4)
+    player = AlphaZeroPlayer(PolicyValueNet(NetConfig(size=4, width=8, blocks=1)),
+                             SearchConfig(simulations=4))
     pos = Position.from_colors(4, black=0b0100_0000_0000, white=0xFFFF & ~0b1100_1000_0000_0000
                                & ~0b0100_0000_0000, black_to_move=True)
     assert pos.legal_moves() == [16]
