@@ -11,6 +11,7 @@ from alphazero.mcts import SearchConfig
 from alphazero.replay import ReplayBuffer
 from alphazero.selfplay import Examples
 from alphazero.trainer import SNAPSHOTS, TrainConfig, Trainer, snapshot_iterations
+from common.io import load_checkpoint
 from othello.az.game import OthelloGame
 from othello.az.model import NetConfig, PolicyValueNet, load_model
 from othello.play import human_game
@@ -97,8 +98,29 @@ def test_quick_training_makes_a_checkpoint_that_plays_legal_games(tmp_path):
     assert summary["final"]["iteration"] == 3
     metrics = [json.loads(x) for x in (tmp_path / "q" / "metrics.jsonl").read_text().splitlines()]
     assert metrics[0]["policy_loss"] > metrics[-1]["policy_loss"]  # it learns something
+    assert [m["selfplay_games"] for m in metrics] == [48, 48, 48]
+    assert [m["replay_size"] for m in metrics] == list(np.cumsum(
+        [m["selfplay_positions"] for m in metrics]))  # nothing overwritten yet (capacity 10 000)
+    assert metrics[0]["lr"] > metrics[1]["lr"] > metrics[2]["lr"]  # cosine decay
+    assert {"score_vs_random", "endgame_perfect"} <= set(metrics[-1])  # evaluated at the end
     net, _ = load_model(tmp_path / "q" / "checkpoint.pt")
     assert net.config.size == 6
+    # Learning, not drifting targets: on the same examples (the final replay buffer, no
+    # augmentation), the trained network fits both targets better than its initial weights.
+    initial, _ = load_model(tmp_path / "q" / "checkpoints" / "iter_0000.pt")
+    buffer = ReplayBuffer.from_state_dict({k: v.numpy() if torch.is_tensor(v) else v for k, v in
+                                           load_checkpoint(tmp_path / "q" / "checkpoint.pt")[
+                                               "replay"].items()})
+    inputs, policies, values = (torch.from_numpy(x) for x in buffer.sample(
+        OthelloGame(6), 2048, np.random.default_rng(0), augment=False))
+    with torch.no_grad():
+        losses = {}
+        for label, model in (("initial", initial), ("trained", net)):
+            logits, value = model(inputs)
+            losses[label] = (-(policies * logits.log_softmax(1)).sum(1).mean().item(),
+                             ((value - values) ** 2).mean().item())
+    assert losses["trained"][0] < losses["initial"][0] - 0.5, losses  # policy cross-entropy
+    assert losses["trained"][1] < 0.8 * losses["initial"][1], losses  # value MSE
     player = make_player(f"alphazero:{tmp_path / 'q' / 'checkpoint.pt'}:8", 6)
     rng = np.random.default_rng(0)
     for _ in range(2):

@@ -2,18 +2,17 @@
 the top-left corner, columns a.. left to right, rows 1.. top to bottom, X = Black (black discs),
 O = White (white discs). Move probabilities are a heat map on the legal squares (the others are
 zero); the pass (a move like any other) gets its own cell below the board, on the same scale.
+Library code: the entry point picks the matplotlib backend (`common.process.setup_process`).
 """
 
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Circle, Rectangle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.patches import Circle, Rectangle  # noqa: E402
-
-from othello.rules.board import Position  # noqa: E402
+from othello.rules.board import Position
 
 BOARD_COLOUR = "#3a7d44"
 HEAT_CMAP = "YlOrRd"
