@@ -47,6 +47,7 @@ from othello.az.evaluation import (
 )
 from othello.az.game import OthelloGame
 from othello.az.model import NetConfig, PolicyValueNet, save_model
+from othello.players.registry import PlayerSpecError, make_player
 
 RUNS = REPO_ROOT / "runs" / "alphazero"
 
@@ -123,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     size = net_config.size
+    try:  # a bad opponent spec fails now, not at the first evaluation
+        for spec in config.eval.opponents if config.eval.games else ():
+            make_player(spec, size)
+    except PlayerSpecError as exc:
+        print(f"error: --opponents: {exc}", file=sys.stderr)
+        return 2
     torch.manual_seed(config.train.seed)  # the initial weights are part of what the seed fixes
     game, net = OthelloGame(size), PolicyValueNet(net_config)
     endgames = None

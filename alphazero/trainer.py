@@ -1,7 +1,7 @@
 """The AlphaZero loop: self-play -> replay buffer -> training -> optional arena gate -> repeat.
 
 One iteration is one pass of that loop. After every iteration the whole run state (network,
-optimiser, replay buffer, RNG states, metrics so far) goes to `<run>/checkpoint.pt` atomically,
+optimiser, replay buffer, RNG state, metrics so far) goes to `<run>/checkpoint.pt` atomically,
 so a killed run resumes from its last finished iteration with the same data and random streams.
 Network-only snapshots at log-spaced iterations go to `<run>/checkpoints/` for trajectory work,
 and `<run>/metrics.jsonl` is rewritten from the checkpoint's metrics each iteration so it never
@@ -141,7 +141,8 @@ class Trainer:
         self.run_dir = Path(run_dir)
         self.eval_hook, self.log = eval_hook, log
         self.progress = True  # tqdm bars for self-play and training
-        torch.manual_seed(config.seed)
+        # every random draw of the loop comes from this generator (the network's initial
+        # weights are the caller's); the global torch RNG is process state and is left alone
         self.rng = np.random.default_rng(config.seed)
         self.optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr,
                                            weight_decay=config.weight_decay)
@@ -160,7 +161,7 @@ class Trainer:
                 "iteration": self.iteration, "steps": self.steps,
                 "metrics_json": json.dumps(self.metrics),
                 "numpy_rng": json.dumps(self.rng.bit_generator.state),
-                "torch_rng": torch.get_rng_state(), "code_version": code_version()}
+                "code_version": code_version()}
 
     def save(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -201,7 +202,6 @@ class Trainer:
         trainer.iteration, trainer.steps = int(ckpt["iteration"]), int(ckpt["steps"])
         trainer.metrics = json.loads(ckpt["metrics_json"])
         trainer.rng.bit_generator.state = json.loads(ckpt["numpy_rng"])
-        torch.set_rng_state(ckpt["torch_rng"])
         return trainer
 
     # ---- the loop ----------------------------------------------------------------------------

@@ -96,6 +96,8 @@ def test_quick_training_makes_a_checkpoint_that_plays_legal_games(tmp_path):
     assert (results / "losses.png").stat().st_size > 0
     summary = json.loads((results / "summary.json").read_text())
     assert summary["final"]["iteration"] == 3
+    assert summary["eval_search"] == {"simulations": 16, "c_puct": 1.5, "dirichlet_alpha": 0.5,
+                                      "noise_fraction": 0.0}  # the run's search, without noise
     metrics = [json.loads(x) for x in (tmp_path / "q" / "metrics.jsonl").read_text().splitlines()]
     assert metrics[0]["policy_loss"] > metrics[-1]["policy_loss"]  # it learns something
     assert [m["selfplay_games"] for m in metrics] == [48, 48, 48]
@@ -189,3 +191,22 @@ def test_alphazero_player_on_a_forced_pass():
                                & ~0b0100_0000_0000, black_to_move=True)
     assert pos.legal_moves() == [16]
     assert player.choose(pos, np.random.default_rng(0)) == 16
+
+
+def test_search_flags_reach_self_play_and_evaluation():
+    """One search config: --simulations and --c-puct set self-play and the evaluations alike
+    (evaluations without root noise); --eval-simulations only changes the evaluations."""
+    from common.config import config_from_args
+
+    def parse(argv):
+        args = train_alphazero.build_parser().parse_args(argv)
+        return config_from_args(args, train_alphazero.RunConfig,
+                                train_alphazero.QUICK if args.quick else train_alphazero.DEFAULT)[0]
+
+    config = parse(["--c-puct", "2.5", "--simulations", "7"])
+    assert config.train.search == SearchConfig(simulations=7, c_puct=2.5, noise_fraction=0.25)
+    assert config.eval_search() == SearchConfig(simulations=7, c_puct=2.5, noise_fraction=0.0)
+    assert config.train.eval_search() == config.eval_search()  # the arena gate searches alike
+    quick = parse(["--quick", "--eval-simulations", "30"])
+    assert quick.train.search.simulations == 16 and quick.eval_search().simulations == 30
+    assert SearchConfig().simulations == train_alphazero.DEFAULT.eval_search().simulations
