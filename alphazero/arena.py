@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alphazero.game import Game
-from alphazero.mcts import Evaluator, SearchConfig, choose_actions, search
+from alphazero.game import Evaluator, Game
+from alphazero.mcts import SearchConfig, choose_actions, search
 from common.tally import Tally
 
 Policy = Callable[[np.ndarray], np.ndarray]  # states [n, ...] -> actions [n]

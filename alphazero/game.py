@@ -9,9 +9,14 @@ sign from one ply to the next. A state with no legal action is terminal.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
+
+# states -> (priors over legal actions [n, num_actions], values for the side to move [n]):
+# what the search asks of a network (see alphazero.evaluators)
+Evaluator = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 class Game(Protocol):

@@ -13,91 +13,41 @@ Values are from the side to move at a node and flip sign every ply (passes are p
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import torch
 
-from alphazero.game import Game
+from alphazero.game import Evaluator, Game
+from common.config import at_least, knob, positive, probability, validate
 
-# states -> (priors over legal actions [n, A], values for the side to move [n])
-Evaluator = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+__all__ = ["Evaluator", "Forest", "SearchConfig", "SearchResult", "choose_actions", "search"]
 
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """PUCT constants. `noise_fraction > 0` mixes Dirichlet noise into root priors (self-play)."""
+    """PUCT search: the one home of the simulation count and the exploration constants, used by
+    self-play, evaluation and play alike. `noise_fraction > 0` mixes Dirichlet noise into the
+    root priors (self-play only)."""
 
-    simulations: int = 50
-    c_puct: float = 1.5
-    dirichlet_alpha: float = 0.5
-    noise_fraction: float = 0.0
+    simulations: int = knob(50, "MCTS simulations per move", check=at_least(1))
+    c_puct: float = knob(1.5, "PUCT exploration constant", check=positive)
+    dirichlet_alpha: float = knob(0.5, "root Dirichlet noise concentration", check=positive)
+    noise_fraction: float = knob(0.0, "weight of the root Dirichlet noise in the priors",
+                                 check=probability)
 
     def __post_init__(self):
-        if self.simulations < 1:
-            raise ValueError("simulations must be >= 1")
-        if not 0.0 <= self.noise_fraction <= 1.0:
-            raise ValueError("noise_fraction must be in [0, 1]")
+        validate(self)
 
 
-def masked_softmax(logits: np.ndarray, legal: np.ndarray) -> np.ndarray:
-    """Softmax over the legal entries of each row (zero elsewhere)."""
-    z = np.where(legal, logits, -np.inf)
-    z = np.exp(z - z.max(axis=1, keepdims=True))
-    return z / z.sum(axis=1, keepdims=True)
+def __getattr__(name: str) -> Any:
+    """Compat: `network_evaluator`, `CachedEvaluator` and `masked_softmax` moved to
+    `alphazero.evaluators` (the only torch module here); old imports still resolve, lazily."""
+    if name in ("network_evaluator", "CachedEvaluator", "masked_softmax"):
+        from alphazero import evaluators
 
-
-def network_evaluator(game: Game, net: torch.nn.Module) -> Evaluator:
-    """Evaluate states with a policy-value network: masked-softmax priors and tanh values."""
-
-    def evaluate(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        with torch.inference_mode():
-            logits, values = net(torch.from_numpy(game.encode(states)))
-        return (masked_softmax(logits.numpy(), game.legal_actions(states)),
-                values.numpy().astype(np.float32))
-
-    return evaluate
-
-
-class CachedEvaluator:
-    """Remembers evaluations by state, for as long as the network does not change.
-
-    Consecutive searches of a game revisit much of the previous search's subtree, and games in a
-    batch share openings: in self-play about 60% of leaf evaluations repeat an earlier one (the
-    dictionary trees of the usual implementations get the same saving by keeping the tree). The
-    memory is cleared whenever it would exceed `capacity` states."""
-
-    def __init__(self, evaluate: Evaluator, capacity: int = 200_000):
-        self.evaluate, self.capacity = evaluate, capacity
-        self.index: dict[bytes, int] = {}
-        self.priors: np.ndarray | None = None
-        self.values = np.zeros(capacity, dtype=np.float32)
-
-    def __call__(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        flat = np.ascontiguousarray(states).reshape(len(states), -1)
-        keys = flat.view(np.dtype((np.void, flat.shape[1] * flat.itemsize))).ravel().tolist()
-        if len(self.index) + len(keys) > self.capacity:
-            self.index.clear()
-        rows = np.empty(len(keys), dtype=np.int64)
-        new: dict[bytes, int] = {}
-        first: list[int] = []
-        for i, key in enumerate(keys):
-            row = self.index.get(key)
-            if row is None:
-                row = new.get(key)
-                if row is None:
-                    row = new[key] = len(self.index) + len(new)
-                    first.append(i)
-            rows[i] = row
-        if first:
-            priors, values = self.evaluate(states[first])
-            if self.priors is None:
-                self.priors = np.zeros((self.capacity, priors.shape[1]), dtype=np.float32)
-            slots = np.fromiter(new.values(), dtype=np.int64, count=len(new))
-            self.priors[slots], self.values[slots] = priors, values
-            self.index.update(new)
-        return self.priors[rows], self.values[rows]
+        return getattr(evaluators, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Forest:

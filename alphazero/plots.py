@@ -1,13 +1,14 @@
-"""Training curves of an AlphaZero run from its metrics: losses, match scores, endgame play."""
+"""Training curves of an AlphaZero run from its metrics: losses, and whatever strength measures
+the game's evaluation hook logged (the caller names them; nothing here knows a game).
+
+Library code: the caller (an entry point) picks the matplotlib backend (`common.process`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 
 def _series(metrics: list[dict], key: str) -> tuple[list[int], list[float]]:
@@ -28,17 +29,15 @@ def plot_losses(metrics: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def plot_strength(metrics: list[dict], path: Path) -> None:
-    """Scores against each opponent, and perfect-move shares on the endgame set."""
-    keys = sorted({k for m in metrics for k in m if k.startswith("score_vs_")})
+def plot_strength(metrics: list[dict], path: Path, series: dict[str, str],
+                  dashed: tuple[str, ...] = ()) -> None:
+    """One line per `series` key (metric -> label) in [0, 1]; keys in `dashed` drawn dashed."""
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=100)
-    for key in keys:
-        ax.plot(*_series(metrics, key), marker="o", ms=3, label=key.removeprefix("score_vs_"))
-    for key, label in (("endgame_perfect", "endgame perfect moves (MCTS)"),
-                       ("endgame_policy_perfect", "endgame perfect moves (raw policy)")):
+    for key, label in series.items():
         xs, ys = _series(metrics, key)
         if xs:
-            ax.plot(xs, ys, ls="--", marker="s", ms=3, label=label)
+            style = {"ls": "--", "marker": "s"} if key in dashed else {"marker": "o"}
+            ax.plot(xs, ys, ms=3, label=label, **style)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("iteration")
     ax.set_ylabel("score (win 1, draw 1/2) / share")

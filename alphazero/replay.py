@@ -7,7 +7,6 @@ a random symmetry per example, so augmentation costs nothing in memory.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from alphazero.game import Game
 from alphazero.selfplay import Examples
@@ -43,7 +42,7 @@ class ReplayBuffer:
         self.size = min(self.capacity, self.size + len(examples))
 
     def sample(self, game: Game, batch_size: int, rng: np.random.Generator,
-               augment: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+               augment: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(inputs, policy targets, value targets) for a uniform random batch."""
         if self.data is None:
             raise ValueError("cannot sample from an empty replay buffer")
@@ -53,35 +52,34 @@ class ReplayBuffer:
         if augment and game.num_symmetries > 1:
             inputs, policies = game.symmetrize(inputs, policies,
                                                rng.integers(game.num_symmetries, size=batch_size))
-        return (torch.from_numpy(inputs), torch.from_numpy(np.ascontiguousarray(policies)),
-                torch.from_numpy(self.data.values[idx]))
+        return inputs, np.ascontiguousarray(policies), self.data.values[idx]
 
     def state_dict(self) -> dict:
-        """Tensors and ints only, so checkpoints stay loadable with weights_only=True."""
+        """Arrays, ints and strings (the trainer stores the arrays as tensors, so that checkpoints
+        load with weights_only=True)."""
         if self.data is None:
             return {"capacity": self.capacity, "next": 0, "size": 0}
         n = self.size
         return {"capacity": self.capacity, "next": self.next, "size": n,
-                "states": torch.from_numpy(
-                    self.data.states[:n].reshape(n, -1).view(np.uint8).copy()),
+                "states": self.data.states[:n].reshape(n, -1).view(np.uint8).copy(),
                 "state_dtype": str(self.data.states.dtype),
                 "state_shape": list(self.data.states.shape[1:]),
-                "policies": torch.from_numpy(self.data.policies[:n].copy()),
-                "values": torch.from_numpy(self.data.values[:n].copy())}
+                "policies": self.data.policies[:n].copy(),
+                "values": self.data.values[:n].copy()}
 
     @classmethod
     def from_state_dict(cls, d: dict) -> ReplayBuffer:
         buf = cls(int(d["capacity"]))
         n = int(d["size"])
         if n:
-            states = d["states"].numpy().view(np.dtype(d["state_dtype"]))
+            states = np.asarray(d["states"]).view(np.dtype(d["state_dtype"]))
             states = states.reshape(n, *d["state_shape"])
             buf.data = Examples(
                 np.zeros((buf.capacity, *states.shape[1:]), states.dtype),
                 np.zeros((buf.capacity, d["policies"].shape[1]), np.float32),
                 np.zeros(buf.capacity, np.float32))
             buf.data.states[:n] = states
-            buf.data.policies[:n] = d["policies"].numpy()
-            buf.data.values[:n] = d["values"].numpy()
+            buf.data.policies[:n] = np.asarray(d["policies"])
+            buf.data.values[:n] = np.asarray(d["values"])
             buf.size, buf.next = n, int(d["next"])
         return buf

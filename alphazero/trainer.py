@@ -1,7 +1,7 @@
 """The AlphaZero loop: self-play -> replay buffer -> training -> optional arena gate -> repeat.
 
 One iteration is one pass of that loop. After every iteration the whole run state (network,
-optimiser, replay buffer, RNG states, metrics so far) goes to `<run>/checkpoint.pt` atomically,
+optimiser, replay buffer, RNG state, metrics so far) goes to `<run>/checkpoint.pt` atomically,
 so a killed run resumes from its last finished iteration with the same data and random streams.
 Network-only snapshots at log-spaced iterations go to `<run>/checkpoints/` for trajectory work,
 and `<run>/metrics.jsonl` is rewritten from the checkpoint's metrics each iteration so it never
@@ -15,7 +15,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,45 +24,69 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from alphazero.arena import mcts_policy, play_match
+from alphazero.evaluators import CachedEvaluator, network_evaluator
 from alphazero.game import Game
-from alphazero.mcts import CachedEvaluator, SearchConfig, network_evaluator
+from alphazero.mcts import SearchConfig
 from alphazero.replay import ReplayBuffer
 from alphazero.selfplay import self_play
+from common.config import (
+    ConfigError,
+    at_least,
+    config_dict,
+    config_from_dict,
+    knob,
+    positive,
+    probability,
+    validate,
+)
 from common.io import atomic_write_bytes, code_version, load_checkpoint, save_checkpoint
 
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.jsonl"
 SNAPSHOTS = "checkpoints"
+SNAPSHOT_KIND = "alphazero-network"  # network-only snapshots: {"config", "model", ...}
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Every knob of a run; saved in its checkpoint, so a resumed run uses the same values."""
+    """Every knob of a run; saved in its checkpoint, so a resumed run uses the same values.
 
-    iterations: int = 80
-    games_per_iteration: int = 256
-    concurrent_games: int = 256
-    simulations: int = 50
-    c_puct: float = 1.5
-    dirichlet_alpha: float = 0.5
-    noise_fraction: float = 0.25
-    temperature_plies: int = 8
-    search_value_weight: float = 0.0  # value target = (1 - w) * result + w * root search value
-    replay_capacity: int = 60_000
-    batch_size: int = 256
-    sample_reuse: float = 24.0  # training samples drawn per new self-play position
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
-    gate_games: int = 0  # 0: no arena gating (AlphaZero); >0: new net must score gate_threshold
-    gate_threshold: float = 0.55
-    eval_every: int = 5  # run the evaluation hook every k iterations (and at the last)
-    snapshots: int = 12  # about this many log-spaced network snapshots
-    seed: int = 0
+    `search` is the one search config: self-play uses it as is (root noise included), the arena
+    gate and evaluations use it without the noise (`eval_search`)."""
 
-    def search(self, noise: bool) -> SearchConfig:
-        return SearchConfig(simulations=self.simulations, c_puct=self.c_puct,
-                            dirichlet_alpha=self.dirichlet_alpha,
-                            noise_fraction=self.noise_fraction if noise else 0.0)
+    iterations: int = knob(80, "self-play/training iterations", check=at_least(1))
+    games_per_iteration: int = knob(256, "self-play games per iteration", check=at_least(1))
+    concurrent_games: int = knob(256, "games advanced together (one batched network call per "
+                                 "simulation)", check=at_least(1))
+    search: SearchConfig = SearchConfig(noise_fraction=0.25)
+    temperature_plies: int = knob(8, "plies sampled in proportion to visits before playing the "
+                                  "most visited move", check=at_least(0))
+    search_value_weight: float = knob(0.0, "blend of the root search value into value targets "
+                                      "(0: the game result)", check=probability)
+    replay_capacity: int = knob(60_000, "positions kept in the replay buffer", check=at_least(1))
+    batch_size: int = knob(256, "training minibatch", check=at_least(1))
+    sample_reuse: float = knob(24.0, "training samples drawn per new self-play position",
+                               check=positive)
+    lr: float = knob(2e-3, "AdamW peak learning rate (cosine-decayed to 1/20 over the run)",
+                     check=positive)
+    weight_decay: float = knob(1e-4, "AdamW weight decay", check=probability)
+    gate_games: int = knob(0, "arena games new vs previous network per iteration (0: no gating, "
+                           "as in AlphaZero)", check=at_least(0))
+    gate_threshold: float = knob(0.55, "score the new network needs in the arena to be kept",
+                                 check=probability)
+    eval_every: int = knob(5, "run the evaluation hook every k iterations (and at the last)",
+                           check=at_least(1))
+    snapshots: int = knob(12, "about how many log-spaced network snapshots to keep",
+                          check=at_least(1))
+    seed: int = knob(0, "random seed (network initialisation, self-play, training)",
+                     check=at_least(0))
+
+    def __post_init__(self):
+        validate(self)
+
+    def eval_search(self) -> SearchConfig:
+        """The search without root noise: the arena gate and evaluations play with this."""
+        return replace(self.search, noise_fraction=0.0)
 
     def lr_at(self, iteration: int) -> float:
         """Cosine decay from `lr` to lr/20 over the run (iteration counts from 1)."""
@@ -80,9 +104,10 @@ def snapshot_iterations(iterations: int, count: int) -> set[int]:
 EvalHook = Callable[[torch.nn.Module, int], dict]
 
 
-def train_step(net: torch.nn.Module, optimizer: torch.optim.Optimizer, inputs: torch.Tensor,
-               policies: torch.Tensor, values: torch.Tensor) -> tuple[float, float]:
+def train_step(net: torch.nn.Module, optimizer: torch.optim.Optimizer, inputs: np.ndarray,
+               policies: np.ndarray, values: np.ndarray) -> tuple[float, float]:
     """One gradient step on policy cross-entropy + value MSE; returns the two losses."""
+    inputs, policies, values = (torch.from_numpy(x) for x in (inputs, policies, values))
     logits, value = net(inputs)
     policy_loss = -(policies * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
     value_loss = F.mse_loss(value, values)
@@ -90,6 +115,16 @@ def train_step(net: torch.nn.Module, optimizer: torch.optim.Optimizer, inputs: t
     (policy_loss + value_loss).backward()
     optimizer.step()
     return policy_loss.item(), value_loss.item()
+
+
+def _nest_search(saved: dict) -> dict:
+    """Runs saved before TrainConfig held a SearchConfig kept its fields flat: nest them."""
+    flat = {k: saved[k] for k in ("simulations", "c_puct", "dirichlet_alpha", "noise_fraction")
+            if k in saved}
+    if not flat:
+        return saved
+    rest = {k: v for k, v in saved.items() if k not in flat}
+    return {**rest, "search": {**rest.get("search", {}), **flat}}
 
 
 class RunError(RuntimeError):
@@ -105,7 +140,9 @@ class Trainer:
         self.game, self.net, self.net_config, self.config = game, net, net_config, config
         self.run_dir = Path(run_dir)
         self.eval_hook, self.log = eval_hook, log
-        torch.manual_seed(config.seed)
+        self.progress = True  # tqdm bars for self-play and training
+        # every random draw of the loop comes from this generator (the network's initial
+        # weights are the caller's); the global torch RNG is process state and is left alone
         self.rng = np.random.default_rng(config.seed)
         self.optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr,
                                            weight_decay=config.weight_decay)
@@ -117,12 +154,14 @@ class Trainer:
     # ---- persistence -------------------------------------------------------------------------
     def state_dict(self) -> dict:
         return {"kind": "alphazero-run", "config": self.net_config,
-                "train_config": asdict(self.config), "model": self.net.state_dict(),
-                "optimizer": self.optimizer.state_dict(), "replay": self.buffer.state_dict(),
+                "train_config": config_dict(self.config), "model": self.net.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "replay": {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v
+                           for k, v in self.buffer.state_dict().items()},
                 "iteration": self.iteration, "steps": self.steps,
                 "metrics_json": json.dumps(self.metrics),
                 "numpy_rng": json.dumps(self.rng.bit_generator.state),
-                "torch_rng": torch.get_rng_state(), "code_version": code_version()}
+                "code_version": code_version()}
 
     def save(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -135,7 +174,7 @@ class Trainer:
     def save_snapshot(self) -> None:
         last = self.metrics[-1] if self.metrics else {}
         save_checkpoint(self.run_dir / SNAPSHOTS / f"iter_{self.iteration:04d}.pt",
-                        {"kind": "othello-policy-value-net", "config": self.net_config,
+                        {"kind": SNAPSHOT_KIND, "config": self.net_config,
                          "model": self.net.state_dict(), "iteration": self.iteration,
                          "steps": self.steps, "policy_loss": last.get("policy_loss"),
                          "value_loss": last.get("value_loss")})
@@ -146,8 +185,11 @@ class Trainer:
         """Continue a run from `<run_dir>/checkpoint.pt`, with the config saved there."""
         ckpt = load_checkpoint(Path(run_dir) / CHECKPOINT,
                                required=("train_config", "model", "optimizer", "replay"))
-        names = {f.name for f in fields(TrainConfig)}
-        config = TrainConfig(**{k: v for k, v in ckpt["train_config"].items() if k in names})
+        try:
+            config = config_from_dict(TrainConfig, _nest_search(ckpt["train_config"]))
+        except (ConfigError, TypeError) as exc:
+            raise RunError(f"{run_dir}: its saved training config does not fit this code "
+                           f"({exc})") from None
         trainer = cls(game, net, ckpt["config"], config, run_dir, eval_hook, log)
         try:
             net.load_state_dict(ckpt["model"])
@@ -155,11 +197,11 @@ class Trainer:
         except (RuntimeError, ValueError) as exc:
             raise RunError(f"{run_dir}: checkpoint does not match this network "
                            f"({str(exc).splitlines()[0]})") from None
-        trainer.buffer = ReplayBuffer.from_state_dict(ckpt["replay"])
+        trainer.buffer = ReplayBuffer.from_state_dict(
+            {k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in ckpt["replay"].items()})
         trainer.iteration, trainer.steps = int(ckpt["iteration"]), int(ckpt["steps"])
         trainer.metrics = json.loads(ckpt["metrics_json"])
         trainer.rng.bit_generator.state = json.loads(ckpt["numpy_rng"])
-        torch.set_rng_state(ckpt["torch_rng"])
         return trainer
 
     # ---- the loop ----------------------------------------------------------------------------
@@ -178,9 +220,9 @@ class Trainer:
         self.net.eval()
         evaluate = CachedEvaluator(network_evaluator(self.game, self.net))
         with tqdm(total=cfg.games_per_iteration, desc=f"iter {it}/{cfg.iterations} self-play",
-                  unit="game", leave=False) as bar:
+                  unit="game", leave=False, disable=not self.progress) as bar:
             data, sp = self_play(self.game, evaluate, cfg.games_per_iteration,
-                                 cfg.concurrent_games, cfg.search(noise=True),
+                                 cfg.concurrent_games, cfg.search,
                                  cfg.temperature_plies, self.rng, progress=bar.update,
                                  search_value_weight=cfg.search_value_weight)
         self.buffer.add(data)
@@ -193,7 +235,7 @@ class Trainer:
         train_start = time.perf_counter()
         p_sum = v_sum = 0.0
         for _ in tqdm(range(steps), desc=f"iter {it}/{cfg.iterations} training", unit="step",
-                      leave=False):
+                      leave=False, disable=not self.progress):
             p, v = train_step(self.net, self.optimizer,
                               *self.buffer.sample(self.game, cfg.batch_size, self.rng))
             p_sum, v_sum = p_sum + p, v_sum + v
@@ -227,7 +269,7 @@ class Trainer:
         old = copy.deepcopy(self.net)
         old.load_state_dict(previous)
         old.eval()
-        search = cfg.search(noise=False)
+        search = cfg.eval_search()
 
         def agent(net: torch.nn.Module):
             evaluate = CachedEvaluator(network_evaluator(self.game, net))

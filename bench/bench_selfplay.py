@@ -7,7 +7,7 @@ the
 same network and the same number of simulations per move, so the ratio measures the search
 design, not the rules engine. Both run on one thread. Prints positions/s and writes JSON.
 
-    python bench/bench_selfplay.py [--sims 50] [--games 256] [--baseline-games 3]
+    python bench/bench_selfplay.py [--quick] [--simulations 50] [--games 256] [--baseline-games 3]
 """
 
 from __future__ import annotations
@@ -16,23 +16,46 @@ import argparse
 import math
 import sys
 import time
-from pathlib import Path
+from dataclasses import dataclass, replace
 
-if not __package__:
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+from alphazero.evaluators import CachedEvaluator, network_evaluator
+from alphazero.mcts import SearchConfig
+from alphazero.selfplay import self_play
+from common.config import (
+    add_config_flags,
+    add_run_flags,
+    at_least,
+    config_dict,
+    config_from_args,
+    knob,
+)
+from common.io import REPO_ROOT, write_json
+from common.process import setup_process
+from othello.az.agent import PRETRAINED
+from othello.az.game import OthelloGame
+from othello.az.model import NetConfig, PolicyValueNet, load_model
+from othello.rules.board import Position
+from othello.rules.encoding import encode, legal_mask
 
-from alphazero.mcts import CachedEvaluator, SearchConfig, network_evaluator  # noqa: E402
-from alphazero.selfplay import self_play  # noqa: E402
-from common.cli import positive_int  # noqa: E402
-from common.io import REPO_ROOT, write_json  # noqa: E402
-from othello.az.agent import PRETRAINED  # noqa: E402
-from othello.az.game import OthelloGame  # noqa: E402
-from othello.az.model import NetConfig, PolicyValueNet, load_model  # noqa: E402
-from othello.rules.board import Position  # noqa: E402
-from othello.rules.encoding import encode, legal_mask  # noqa: E402
+OUT = REPO_ROOT / "bench" / "selfplay.json"
+
+
+@dataclass(frozen=True)
+class SelfPlayBenchConfig:
+    search: SearchConfig = SearchConfig(noise_fraction=0.25)  # as in training
+    games: int = knob(256, "batched self-play games", check=at_least(1))
+    concurrent: int = knob(256, "games advanced together", check=at_least(1))
+    baseline_games: int = knob(3, "games of the plain one-game-at-a-time MCTS",
+                               check=at_least(1))
+    temperature_plies: int = knob(8, "plies sampled in proportion to visits", check=at_least(0))
+    seed: int = knob(0, "random seed", check=at_least(0))
+
+
+DEFAULT = SelfPlayBenchConfig()
+QUICK = replace(DEFAULT, games=32, concurrent=32, baseline_games=1)
 
 
 class PlainMCTS:
@@ -86,12 +109,13 @@ class PlainMCTS:
         return -v
 
 
-def plain_self_play(net: PolicyValueNet, games: int, sims: int, temperature_plies: int,
-                    rng: np.random.Generator) -> int:
+def plain_self_play(net: PolicyValueNet, games: int, search: SearchConfig,
+                    temperature_plies: int, rng: np.random.Generator) -> int:
     """Play `games` games one at a time; returns the number of positions searched."""
     positions = 0
     for _ in range(games):
-        mcts = PlainMCTS(net, sims, c_puct=1.5)  # one tree per game, as in the usual code
+        # one tree per game, as in the usual code
+        mcts = PlainMCTS(net, search.simulations, search.c_puct)
         pos, ply = Position.start(net.config.size), 0
         while not pos.is_over():
             counts = mcts.visit_counts(pos)
@@ -103,33 +127,33 @@ def plain_self_play(net: PolicyValueNet, games: int, sims: int, temperature_plie
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--sims", type=positive_int, default=50)
-    p.add_argument("--games", type=positive_int, default=256, help="batched self-play games")
-    p.add_argument("--concurrent", type=positive_int, default=256)
-    p.add_argument("--baseline-games", type=positive_int, default=3)
-    p.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "selfplay.json")
+    add_run_flags(p, out="JSON file of the figures (default bench/selfplay.json)",
+                  quick="32 batched games and 1 baseline game")
+    add_config_flags(p, SelfPlayBenchConfig, presets={"quick": QUICK})
     args = p.parse_args(argv)
-    torch.set_num_threads(1)
+    setup_process(plots=False)
+    cfg, _ = config_from_args(args, SelfPlayBenchConfig, QUICK if args.quick else DEFAULT)
     net = load_model(PRETRAINED)[0] if PRETRAINED.exists() else PolicyValueNet(NetConfig())
     net.eval()
     game = OthelloGame(net.config.size)
 
     start = time.perf_counter()
-    n_plain = plain_self_play(net, args.baseline_games, args.sims, 8, np.random.default_rng(0))
+    n_plain = plain_self_play(net, cfg.baseline_games, cfg.search, cfg.temperature_plies,
+                              np.random.default_rng(cfg.seed))
     plain_rate = n_plain / (time.perf_counter() - start)
 
-    cfg = SearchConfig(simulations=args.sims, noise_fraction=0.25)
     rates = {}
     for cached in (False, True):
         evaluate = network_evaluator(game, net)
-        _, stats = self_play(game, CachedEvaluator(evaluate) if cached else evaluate, args.games,
-                             args.concurrent, cfg, 8, np.random.default_rng(0))
+        _, stats = self_play(game, CachedEvaluator(evaluate) if cached else evaluate, cfg.games,
+                             cfg.concurrent, cfg.search, cfg.temperature_plies,
+                             np.random.default_rng(cfg.seed))
         rates[cached] = stats
     print(f"network: {'pretrained agent' if PRETRAINED.exists() else 'random weights'}, "
-          f"{args.sims} simulations per move, 1 thread")
+          f"{cfg.search.simulations} simulations per move, 1 thread")
     print(f"plain one-game MCTS (dict tree)   : {plain_rate:8.1f} positions/s "
           f"({n_plain} positions)")
-    out = {"sims": args.sims, "concurrent": args.concurrent, "plain_positions_per_s": plain_rate}
+    out = {"config": config_dict(cfg), "plain_positions_per_s": plain_rate}
     for cached, stats in rates.items():
         label = "batched + evaluation cache" if cached else "batched, no cache"
         ratio = stats.positions_per_s / plain_rate
@@ -138,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         key = "cached" if cached else "uncached"
         out[f"batched_{key}_positions_per_s"] = stats.positions_per_s
         out[f"speedup_{key}"] = ratio
-    write_json(args.out, out)
+    write_json(args.out or OUT, out)
     return 0
 
 

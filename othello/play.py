@@ -10,17 +10,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-if not __package__:  # run as a file: import the project, not sibling modules, by their full names
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from common.cli import nonnegative_int, positive_int  # noqa: E402
-from othello.players.classic import PlayerSpecError, available, make_player  # noqa: E402
-from othello.players.match import play_match, write_records  # noqa: E402
-from othello.rules.board import (  # noqa: E402
+from common.config import add_config_flags, add_run_flags, at_least, config_from_args, knob
+from common.process import setup_process
+from othello.players.match import play_match, write_records
+from othello.players.registry import PlayerSpecError, available, make_player
+from othello.rules.board import (
     SIZES,
     IllegalMoveError,
     Position,
@@ -106,46 +105,59 @@ def human_game(opponent_spec: str, size: int, human_black: bool, seed: int,
     return winner
 
 
-def main(argv: list[str] | None = None) -> int:
+@dataclass(frozen=True)
+class PlayConfig:
+    """A game against you in the terminal (--human), or a match between two players."""
+
+    size: int = knob(6, "board size", choices=SIZES)
+    seed: int = knob(0, "seed for openings and tie-breaks", check=at_least(0))
+    human: bool = knob(False, "play yourself in the terminal")
+    opponent: str = knob(STRONGEST, "opponent spec for --human")
+    color: str = knob("black", "your colour with --human (Black moves first)",
+                      choices=("black", "white"))
+    games: int = knob(10, "games to pit", check=at_least(1))
+    p1: str = knob("alphabeta:3", "first player spec")
+    p2: str = knob("greedy", "second player spec")
+    opening_plies: int = knob(4, "random plies at the start of each pitted game",
+                              check=at_least(0))
+    record: Path | None = knob(None, "append every game as a JSON line here")
+
+
+def build_parser() -> argparse.ArgumentParser:
     players_help = "; ".join(f"{k}: {v}" for k, v in available().items())
     parser = argparse.ArgumentParser(
         description="Play Othello against a player (--human) or pit two players (--games).",
         epilog=f"Player specs: {players_help}")
-    parser.add_argument("--size", type=int, default=6, choices=SIZES, help="board size")
-    parser.add_argument("--seed", type=int, default=0, help="seed for openings and tie-breaks")
-    parser.add_argument("--human", action="store_true", help="play yourself in the terminal")
-    parser.add_argument("--opponent", default=STRONGEST, help="opponent spec for --human")
-    parser.add_argument("--color", choices=("black", "white"), default="black",
-                        help="your colour with --human (Black moves first)")
-    parser.add_argument("--games", type=positive_int, default=10, help="games to pit")
-    parser.add_argument("--p1", default="alphabeta:3", help="first player spec")
-    parser.add_argument("--p2", default="greedy", help="second player spec")
-    parser.add_argument("--opening-plies", type=nonnegative_int, default=4,
-                        help="random plies at the start of each pitted game")
-    parser.add_argument("--record", type=Path, help="append every game as a JSON line here")
-    parser.add_argument("--progress", action="store_true", help="show a progress bar")
-    args = parser.parse_args(argv)
+    add_run_flags(parser)
+    add_config_flags(parser, PlayConfig)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_process(plots=False)
+    cfg, _ = config_from_args(args, PlayConfig, PlayConfig())
     try:
-        if args.human:
-            human_game(args.opponent, args.size, args.color == "black", args.seed)
+        if cfg.human:
+            human_game(cfg.opponent, cfg.size, cfg.color == "black", cfg.seed)
             return 0
-        p1, p2 = make_player(args.p1, args.size), make_player(args.p2, args.size)
-        if args.record:  # fail before playing, not after, if the record cannot be written
-            args.record.parent.mkdir(parents=True, exist_ok=True)
-            args.record.touch()
+        p1, p2 = make_player(cfg.p1, cfg.size), make_player(cfg.p2, cfg.size)
+        if cfg.record:  # fail before playing, not after, if the record cannot be written
+            cfg.record.parent.mkdir(parents=True, exist_ok=True)
+            cfg.record.touch()
     except PlayerSpecError as e:
         parser.exit(2, f"error: {e}\n")
     except OSError as e:
-        parser.exit(2, f"error: cannot write --record {args.record}: {e.strerror}\n")
-    rng = np.random.default_rng(args.seed)
-    result, records = play_match(p1, p2, args.size, args.games, rng, args.opening_plies,
-                                 progress=args.progress)
-    if args.record:
-        write_records(args.record, records)
+        parser.exit(2, f"error: cannot write --record {cfg.record}: {e.strerror}\n")
+    rng = np.random.default_rng(cfg.seed)
+    result, records = play_match(p1, p2, cfg.size, cfg.games, rng, cfg.opening_plies,
+                                 progress=not args.no_progress)
+    if cfg.record:
+        write_records(cfg.record, records)
     low, high = result.interval()
-    print(f"{p1.name} vs {p2.name} on {args.size}x{args.size}, {result.games} games "
-          f"(colours alternate, {args.opening_plies} random opening plies): "
+    print(f"{p1.name} vs {p2.name} on {cfg.size}x{cfg.size}, {result.games} games "
+          f"(colours alternate, {cfg.opening_plies} random opening plies): "
           f"{result.wins} wins, {result.draws} draws, {result.losses} losses for {p1.name}; "
           f"score {result.score:.3f} (95% CI {low:.3f}-{high:.3f})")
     return 0

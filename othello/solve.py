@@ -10,22 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from othello.rules.board import SIZES, IllegalMoveError, Position, move_name, parse_move
+from othello.rules.board import SIZES, move_name, replay_moves
 from othello.rules.solver import solve
 
-
-def replay_moves(text: str, size: int) -> Position:
-    """The position after the space- or comma-separated moves; ValueError names a bad ply."""
-    pos = Position.start(size)
-    for ply, token in enumerate(text.replace(",", " ").split(), start=1):
-        try:
-            pos = pos.play(parse_move(token, size))
-        except (IllegalMoveError, ValueError) as e:
-            side = "black" if pos.black_to_move else "white"
-            hint = " (it has no legal move: write 'pass')" if pos.legal_moves() == [
-                pos.pass_move] else ""
-            raise ValueError(f"ply {ply} ({side}{hint}): {e}") from None
-    return pos
+__all__ = ["main", "replay_moves"]  # replay_moves now lives in othello.rules.board
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,66 +11,76 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from common.cli import maybe_wandb, nonnegative_int, positive_int
+from common.cli import maybe_wandb
+from common.config import add_config_flags, add_run_flags, at_least, config_from_args, knob
 from common.io import REPO_ROOT, CheckpointError, code_version
+from common.process import setup_process
 
 DEFAULT_RUN = REPO_ROOT / "runs" / "alphazero" / "default"
 QUICK_RUN = REPO_ROOT / "runs" / "alphazero" / "quick"
+MAX_SOLVER_EMPTIES = 16  # above this the pure-Python solver takes minutes per probe
 
 
-def ply_list(text: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated plies: {text!r}") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"plies must be whole numbers >= 1: {text!r}")
-    return values
+def _solvable(v: int) -> str | None:
+    if not isinstance(v, int) or not 0 <= v <= MAX_SOLVER_EMPTIES:
+        return (f"expected 0..{MAX_SOLVER_EMPTIES} (above that the solver takes minutes per "
+                "probe in pure Python)")
+    return None
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+@dataclass(frozen=True)
+class TrajectoryConfig:
+    """Which run to follow and which probe positions to follow it on."""
+
+    run: Path | None = knob(None, "run folder: AlphaZero (checkpoints/iter_*.pt) or toy sweep "
+                            "(train.pt); None: runs/alphazero/default (quick: .../quick)")
+    seed: int = knob(0, "seed of the default probe set", check=at_least(0))
+    default_probes: bool = knob(True, "include the seeded default probes (--no-default-probes: "
+                                "only the --moves / --records probes)")
+    moves: tuple[str, ...] = knob((), "extra probes: move sequences from the start, one value "
+                                  "each, e.g. 'd3 c5 f6' 'c2'")
+    records: Path | None = knob(None, "extra probes from a JSON-lines game-record file "
+                                "(othello/play.py --record)")
+    record_plies: tuple[int, ...] = knob((12, 20), "plies of each recorded game to probe",
+                                         check=at_least(1))
+    solver_empties: int = knob(14, "solve probes with at most this many empties",
+                               check=_solvable)
+    candidates: int = knob(64, "random positions searched for the 'confident' probe",
+                           check=at_least(1))
+    unique_tries: int = knob(60, "random endgames tried for the 'unique-win' probe",
+                             check=at_least(0))
+    gif_probes: int | None = knob(None, "write GIFs for the first N probes (None: all)",
+                                  check=at_least(0))
+    model: int | None = knob(None, "toy sweep: index of the model to draw (None: the sparsest "
+                             "model whose number of live columns changes during training)",
+                             check=at_least(0))
+
+
+DEFAULT = TrajectoryConfig()
+QUICK = replace(DEFAULT, solver_empties=12, candidates=16, unique_tries=20, gif_probes=3)
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrajectoryConfig]:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--run", type=Path, default=None,
-                   help="run folder: AlphaZero (checkpoints/iter_*.pt) or toy sweep (train.pt); "
-                        "default runs/alphazero/default (--quick: runs/alphazero/quick)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="output folder (default results/trajectories/<alphazero|toymodel>; "
-                        "--quick: runs/trajectories/quick/<...>)")
-    p.add_argument("--quick", action="store_true",
-                   help="about a minute: fewer probe candidates, probes solved only from "
+    add_run_flags(p, out="default results/trajectories/<alphazero|toymodel>; --quick: "
+                  "runs/trajectories/quick/<...>",
+                  quick="about a minute: fewer probe candidates, probes solved only from "
                         "12 empties, GIFs for the first 3 probes")
-    p.add_argument("--seed", type=int, default=0, help="seed of the default probe set")
-    p.add_argument("--moves", action="append", default=[], metavar="MOVES",
-                   help="extra probe: moves from the start, e.g. 'd3 c5 f6' (repeatable)")
-    p.add_argument("--records", type=Path, default=None,
-                   help="extra probes from a JSON-lines game-record file (othello/play.py)")
-    p.add_argument("--record-plies", type=ply_list, default=[12, 20],
-                   help="plies of each recorded game to probe (default 12,20)")
-    p.add_argument("--no-default-probes", action="store_true",
-                   help="use only the --moves / --records probes")
-    p.add_argument("--solver-empties", type=nonnegative_int, default=None,
-                   help="solve probes with at most this many empties (default 14, quick 12)")
-    p.add_argument("--candidates", type=positive_int, default=None,
-                   help="random positions searched for the 'confident' probe (default 64)")
-    p.add_argument("--gif-probes", type=nonnegative_int, default=None,
-                   help="write GIFs for the first N probes (default all; quick 3)")
-    p.add_argument("--model", type=nonnegative_int, default=None,
-                   help="toy sweep: index of the model to draw (default: the sparsest model "
-                        "whose number of live columns changes during training)")
-    p.add_argument("--no-progress", action="store_true", help="hide the tqdm bars")
     p.add_argument("--wandb", action="store_true", help="log the summary to wandb (offline)")
+    add_config_flags(p, TrajectoryConfig, presets={"quick": QUICK})
     args = p.parse_args(argv)
-    args.run = args.run or (QUICK_RUN if args.quick else DEFAULT_RUN)
-    if args.solver_empties is not None and args.solver_empties > 16:
-        p.error("--solver-empties above 16 takes minutes per probe in pure Python")
-    if args.no_default_probes and not args.moves and not args.records:
+    cfg, _ = config_from_args(args, TrajectoryConfig, QUICK if args.quick else DEFAULT)
+    if cfg.run is None:
+        cfg = replace(cfg, run=QUICK_RUN if args.quick else DEFAULT_RUN)
+    if not cfg.default_probes and not cfg.moves and not cfg.records:
         p.error("--no-default-probes needs --moves or --records")
-    if args.records is not None and not args.records.is_file():
-        p.error(f"--records: no such file {args.records}")
-    return args
+    if cfg.records is not None and not cfg.records.is_file():
+        p.error(f"--records: no such file {cfg.records}")
+    return args, cfg
 
 
 def run_kind(run: Path) -> str:
@@ -83,23 +93,20 @@ def run_kind(run: Path) -> str:
                      "scripts/sweep_sparsity.py")
 
 
-def alphazero_report(args: argparse.Namespace, out: Path, meta: dict) -> dict:
+def alphazero_report(cfg: TrajectoryConfig, out: Path, meta: dict, progress: bool) -> dict:
     from othello.az.model import load_model
     from othello.interp.probes import default_probes, user_probes
     from othello.interp.trajectory import snapshot_paths
     from othello.interp.trajectory_plots import write_report
 
-    final, _ = load_model(snapshot_paths(args.run)[-1])
+    final, _ = load_model(snapshot_paths(cfg.run)[-1])
     size = final.config.size
-    solver_empties = args.solver_empties if args.solver_empties is not None else (
-        12 if args.quick else 14)
-    probes = [] if args.no_default_probes else default_probes(
-        final, size, args.seed, solver_empties,
-        candidates=args.candidates or (16 if args.quick else 64),
-        unique_tries=20 if args.quick else 60)
-    probes += user_probes(args.moves, args.records, args.record_plies, size, solver_empties)
-    gif_probes = args.gif_probes if args.gif_probes is not None else (3 if args.quick else None)
-    summary = write_report(args.run, out, probes, meta, gif_probes, not args.no_progress)
+    probes = [] if not cfg.default_probes else default_probes(
+        final, size, cfg.seed, cfg.solver_empties, candidates=cfg.candidates,
+        unique_tries=cfg.unique_tries)
+    probes += user_probes(list(cfg.moves), cfg.records, list(cfg.record_plies), size,
+                          cfg.solver_empties)
+    summary = write_report(cfg.run, out, probes, meta, cfg.gif_probes, progress)
     for name, series in summary["probes"].items():
         best = series["p_best"][-1]
         print(f"{name:>12}: value {series['value'][0]:+.2f} -> {series['value'][-1]:+.2f}  "
@@ -112,10 +119,10 @@ def alphazero_report(args: argparse.Namespace, out: Path, meta: dict) -> dict:
     return summary
 
 
-def toymodel_report(args: argparse.Namespace, out: Path, meta: dict) -> dict:
+def toymodel_report(cfg: TrajectoryConfig, out: Path, meta: dict, progress: bool) -> dict:
     from toymodels.trajectory import write_toy_report
 
-    summary = write_toy_report(args.run, out, args.model, meta)
+    summary = write_toy_report(cfg.run, out, cfg.model, meta)
     print(f"model {summary['model']} (S = {summary['sparsity']:.3f}, {summary['init']} init): "
           f"{' -> '.join(dict.fromkeys(summary['kgon']))}, loss {summary['loss'][0]:.4f} -> "
           f"{summary['loss'][-1]:.4f}")
@@ -125,20 +132,21 @@ def toymodel_report(args: argparse.Namespace, out: Path, meta: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if not args.run.is_dir():
-        print(f"error: no run folder {args.run} (train one with train_alphazero.py, or pass "
+    args, cfg = parse_args(argv)
+    setup_process()
+    if not cfg.run.is_dir():
+        print(f"error: no run folder {cfg.run} (train one with train_alphazero.py, or pass "
               "--run)", file=sys.stderr)
         return 2
-    kind = run_kind(args.run)
+    kind = run_kind(cfg.run)
     base = REPO_ROOT / ("runs/trajectories/quick" if args.quick else "results/trajectories")
     out = args.out or base / kind
-    meta = {"seed": args.seed, "quick": args.quick, "code_version": code_version(),
+    meta = {"seed": cfg.seed, "quick": args.quick, "code_version": code_version(),
             "argv": sys.argv[1:] if argv is None else argv}
     run = maybe_wandb(args.wandb, "policy-trajectory", {k: str(v) for k, v in vars(args).items()})
     try:
         report = alphazero_report if kind == "alphazero" else toymodel_report
-        summary = report(args, out, meta)
+        summary = report(cfg, out, meta, not args.no_progress)
     except (CheckpointError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 
 from alphazero.arena import play_match
-from alphazero.mcts import CachedEvaluator, SearchConfig, choose_actions, masked_softmax, search
+from alphazero.evaluators import CachedEvaluator, masked_softmax, uniform_evaluator
+from alphazero.mcts import SearchConfig, choose_actions, search
 from alphazero.selfplay import self_play
-from othello.az.agent import uniform_evaluator
 from othello.az.evaluation import label_endgame
-from othello.az.game import OthelloGame, states_from_positions
+from othello.az.game import OthelloGame
+from othello.rules.batch import states_from_positions
 from othello.rules.board import parse_move
 from othello.rules.solver import Solver
 from tests.othello_helpers import from_diagram, random_game

@@ -7,20 +7,24 @@ import pytest
 import torch
 
 import train_alphazero
+from alphazero.mcts import SearchConfig
 from alphazero.replay import ReplayBuffer
 from alphazero.selfplay import Examples
 from alphazero.trainer import SNAPSHOTS, TrainConfig, Trainer, snapshot_iterations
-from othello.az.game import OthelloGame, states_from_positions
+from common.io import load_checkpoint
+from othello.az.game import OthelloGame
 from othello.az.model import NetConfig, PolicyValueNet, load_model
 from othello.play import human_game
-from othello.players.classic import PlayerSpecError, make_player
 from othello.players.match import play_game, replay
+from othello.players.registry import PlayerSpecError, make_player
+from othello.rules.batch import states_from_positions
 from othello.rules.board import Position
 from othello.rules.symmetry import transform_move, transform_position
 from tests.othello_helpers import random_game
 
-TINY = TrainConfig(iterations=2, games_per_iteration=6, concurrent_games=3, simulations=4,
-                   replay_capacity=500, batch_size=32, sample_reuse=1.0, snapshots=3, seed=3)
+TINY = TrainConfig(iterations=2, games_per_iteration=6, concurrent_games=3,
+                   search=SearchConfig(simulations=4, noise_fraction=0.25), replay_capacity=500,
+                   batch_size=32, sample_reuse=1.0, snapshots=3, seed=3)
 
 
 def test_symmetry_augmentation_moves_policy_mass_with_the_board():
@@ -86,16 +90,39 @@ def test_snapshot_iterations_are_log_spaced():
 
 def test_quick_training_makes_a_checkpoint_that_plays_legal_games(tmp_path):
     results = tmp_path / "results"
-    code = train_alphazero.main(["--quick", "--runs-dir", str(tmp_path), "--run", "q",
-                                 "--results", str(results), "--endgames", "2"])
+    code = train_alphazero.main(["--quick", "--out", str(tmp_path / "q"),
+                                 "--results", str(results), "--endgames", "2", "--no-progress"])
     assert code == 0
     assert (results / "losses.png").stat().st_size > 0
     summary = json.loads((results / "summary.json").read_text())
     assert summary["final"]["iteration"] == 3
+    assert summary["eval_search"] == {"simulations": 16, "c_puct": 1.5, "dirichlet_alpha": 0.5,
+                                      "noise_fraction": 0.0}  # the run's search, without noise
     metrics = [json.loads(x) for x in (tmp_path / "q" / "metrics.jsonl").read_text().splitlines()]
     assert metrics[0]["policy_loss"] > metrics[-1]["policy_loss"]  # it learns something
+    assert [m["selfplay_games"] for m in metrics] == [48, 48, 48]
+    assert [m["replay_size"] for m in metrics] == list(np.cumsum(
+        [m["selfplay_positions"] for m in metrics]))  # nothing overwritten yet (capacity 10 000)
+    assert metrics[0]["lr"] > metrics[1]["lr"] > metrics[2]["lr"]  # cosine decay
+    assert {"score_vs_random", "endgame_perfect"} <= set(metrics[-1])  # evaluated at the end
     net, _ = load_model(tmp_path / "q" / "checkpoint.pt")
     assert net.config.size == 6
+    # Learning, not drifting targets: on the same examples (the final replay buffer, no
+    # augmentation), the trained network fits both targets better than its initial weights.
+    initial, _ = load_model(tmp_path / "q" / "checkpoints" / "iter_0000.pt")
+    buffer = ReplayBuffer.from_state_dict({k: v.numpy() if torch.is_tensor(v) else v for k, v in
+                                           load_checkpoint(tmp_path / "q" / "checkpoint.pt")[
+                                               "replay"].items()})
+    inputs, policies, values = (torch.from_numpy(x) for x in buffer.sample(
+        OthelloGame(6), 2048, np.random.default_rng(0), augment=False))
+    with torch.no_grad():
+        losses = {}
+        for label, model in (("initial", initial), ("trained", net)):
+            logits, value = model(inputs)
+            losses[label] = (-(policies * logits.log_softmax(1)).sum(1).mean().item(),
+                             ((value - values) ** 2).mean().item())
+    assert losses["trained"][0] < losses["initial"][0] - 0.5, losses  # policy cross-entropy
+    assert losses["trained"][1] < 0.8 * losses["initial"][1], losses  # value MSE
     player = make_player(f"alphazero:{tmp_path / 'q' / 'checkpoint.pt'}:8", 6)
     rng = np.random.default_rng(0)
     for _ in range(2):
@@ -107,14 +134,14 @@ def test_quick_training_makes_a_checkpoint_that_plays_legal_games(tmp_path):
                read=lambda prompt: next(answers), write=lines.append)
     assert any("last move" in line for line in lines)
     # the same run again without --resume is refused, and work is not overwritten
-    assert train_alphazero.main(["--quick", "--runs-dir", str(tmp_path), "--run", "q"]) == 2
+    assert train_alphazero.main(["--quick", "--out", str(tmp_path / "q")]) == 2
     # resuming uses the saved network shape, whatever the flags say; a finished run just reports
-    assert train_alphazero.main(["--runs-dir", str(tmp_path), "--run", "q", "--resume",
-                                 "--width", "32", "--endgames", "0", "--results",
+    assert train_alphazero.main(["--out", str(tmp_path / "q"), "--resume",
+                                 "--net-width", "32", "--endgames", "0", "--results",
                                  str(tmp_path / "again")]) == 0
     assert json.loads((tmp_path / "again" / "summary.json").read_text())["final"] == \
         summary["final"]
-    assert train_alphazero.main(["--runs-dir", str(tmp_path), "--run", "none", "--resume"]) == 2
+    assert train_alphazero.main(["--out", str(tmp_path / "none"), "--resume"]) == 2
 
 
 def test_arena_gate_keeps_the_old_network_when_the_new_one_loses(tmp_path):
@@ -134,10 +161,10 @@ def test_arena_gate_keeps_the_old_network_when_the_new_one_loses(tmp_path):
 
 def test_the_same_seed_gives_the_same_run(tmp_path):
     tiny = ["--quick", "--iterations", "1", "--games-per-iteration", "4", "--concurrent-games",
-            "4", "--simulations", "2", "--eval-games", "0", "--endgames", "0", "--width", "16",
-            "--blocks", "1", "--runs-dir", str(tmp_path)]
+            "4", "--simulations", "2", "--eval-games", "0", "--endgames", "0", "--net-width",
+            "16", "--net-blocks", "1", "--no-progress"]
     for run in ("a", "b"):
-        assert train_alphazero.main([*tiny, "--run", run]) == 0
+        assert train_alphazero.main([*tiny, "--out", str(tmp_path / run)]) == 0
     for name in ("checkpoints/iter_0000.pt", "checkpoint.pt"):
         a, _ = load_model(tmp_path / "a" / name)
         b, _ = load_model(tmp_path / "b" / name)
@@ -158,8 +185,28 @@ def test_alphazero_player_spec_errors(tmp_path):
 def test_alphazero_player_on_a_forced_pass():
     torch.manual_seed(0)
     from othello.az.agent import AlphaZeroPlayer
-    player = AlphaZeroPlayer(PolicyValueNet(NetConfig(size=4, width=8, blocks=1)), 4)
+    player = AlphaZeroPlayer(PolicyValueNet(NetConfig(size=4, width=8, blocks=1)),
+                             SearchConfig(simulations=4))
     pos = Position.from_colors(4, black=0b0100_0000_0000, white=0xFFFF & ~0b1100_1000_0000_0000
                                & ~0b0100_0000_0000, black_to_move=True)
     assert pos.legal_moves() == [16]
     assert player.choose(pos, np.random.default_rng(0)) == 16
+
+
+def test_search_flags_reach_self_play_and_evaluation():
+    """One search config: --simulations and --c-puct set self-play and the evaluations alike
+    (evaluations without root noise); --eval-simulations only changes the evaluations."""
+    from common.config import config_from_args
+
+    def parse(argv):
+        args = train_alphazero.build_parser().parse_args(argv)
+        return config_from_args(args, train_alphazero.RunConfig,
+                                train_alphazero.QUICK if args.quick else train_alphazero.DEFAULT)[0]
+
+    config = parse(["--c-puct", "2.5", "--simulations", "7"])
+    assert config.train.search == SearchConfig(simulations=7, c_puct=2.5, noise_fraction=0.25)
+    assert config.eval_search() == SearchConfig(simulations=7, c_puct=2.5, noise_fraction=0.0)
+    assert config.train.eval_search() == config.eval_search()  # the arena gate searches alike
+    quick = parse(["--quick", "--eval-simulations", "30"])
+    assert quick.train.search.simulations == 16 and quick.eval_search().simulations == 30
+    assert SearchConfig().simulations == train_alphazero.DEFAULT.eval_search().simulations

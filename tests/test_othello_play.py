@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from othello.az.evaluation import move_margins
 from othello.play import human_game
 from othello.play import main as play_main
-from othello.players.classic import PlayerSpecError, evaluate, make_player
+from othello.players.classic import evaluate
 from othello.players.match import (
     RecordError,
     play_game,
@@ -19,7 +20,10 @@ from othello.players.match import (
     read_records,
     replay,
 )
-from othello.rules.board import Position, move_name, parse_move
+from othello.players.registry import PlayerSpecError, available, make_player, register
+from othello.rules.board import Position, move_name, parse_move, render
+from othello.rules.solver import Solver
+from tests.othello_helpers import from_diagram
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -153,12 +157,94 @@ def test_human_game_survives_bad_input_and_finishes():
     assert winner in ("black", "white", "draw") and "game over" in text
 
 
+START_BOARD = render(Position.start(6), mark_legal=True)
+
+
+def screen_board(text: str, black_to_move: bool) -> Position:
+    """The position drawn by `render` (row labels, '*' legal marks and '()' last-move marks off)."""
+    rows = [line[3:].replace("(", " ").replace(")", " ").replace("*", ".").split()
+            for line in text.splitlines()[1:]]
+    return from_diagram("\n".join(" ".join(r) for r in rows), black_to_move)
+
+
+def test_human_game_screen_after_an_illegal_move():
+    out: list[str] = []
+    prompts: list[str] = []
+
+    def read(prompt: str) -> str:
+        prompts.append(prompt)
+        return ["a1", "quit"][len(prompts) - 1]
+    human_game("greedy", 6, True, seed=0, read=read, write=out.append)
+    assert out[2] == "a1 is not legal here; legal moves: c2 b3 e4 d5"
+    assert prompts == ["your move (c2 b3 e4 d5): "] * 2  # same position, same choices
+    assert out[1].startswith(START_BOARD) and len(out) == 4  # nothing moved, nothing redrawn
+
+
 def test_human_game_undo_restores_the_position():
     out: list[str] = []
-    human_game("greedy", 6, True, seed=0, read=scripted(["c2", "undo", "quit"]),
-               write=out.append)
-    assert out[-2] == out[1]  # the board after undo is the start board again
+    prompts: list[str] = []
+
+    def read(prompt: str) -> str:
+        prompts.append(prompt)
+        return ["c2", "undo", "undo", "quit"][len(prompts) - 1]
+    human_game("greedy", 6, True, seed=0, read=read, write=out.append)
+    assert out[2].startswith(render(Position.start(6).play(parse_move("c2", 6)), 8))
+    assert out[3].startswith("greedy plays ")
+    assert out[-3] == out[1] and out[-3].startswith(START_BOARD)  # both plies taken back
+    assert prompts[2] == prompts[0] == "your move (c2 b3 e4 d5): "
+    assert out[-2] == "nothing to undo"  # history is empty again
     assert out[-1] == "game abandoned"
+
+
+def test_human_game_hints_are_perfect_moves_in_the_endgame():
+    """Near the end the hint comes from the exact solver: it must keep the best margin."""
+    out: list[str] = []
+    asked: list[Position] = []
+
+    def read(prompt: str) -> str:
+        if out[-1].startswith("hint: "):
+            return prompt.split("(")[1].split()[0].rstrip("):")  # then play the first listed
+        board = next(x for x in reversed(out) if x.startswith("    a  b"))
+        pos = screen_board(board.split("\nBlack (X)")[0], black_to_move=True)
+        if pos.empties() <= 14:
+            asked.append(pos)
+            return "hint"
+        return prompt.split("(")[1].split()[0].rstrip("):")
+    human_game("random", 6, True, seed=1, read=read, write=out.append)
+    hints = [parse_move(x.removeprefix("hint: "), 6) for x in out if x.startswith("hint: ")]
+    assert len(hints) == len(asked) >= 4
+    solver, mattered = Solver(6), 0
+    for pos, hint in zip(asked, hints, strict=True):
+        margins = move_margins(solver, pos)
+        assert margins[hint] == max(margins.values()), (move_name(hint, 6), margins)
+        mattered += len(set(margins.values())) > 1
+    assert mattered >= 2  # positions where a worse move was available
+
+
+def test_registry_resolves_lazily_and_is_extended_without_editing_it():
+    assert "alphazero" in available() and "solver" in available()
+    register("first", "tests.test_othello_play:first_player", "the first legal move")
+    try:
+        pos = Position.start(6)
+        assert make_player("first", 6).choose(pos, np.random.default_rng(0)) == 8  # c2
+        with pytest.raises(PlayerSpecError, match="takes no argument"):
+            make_player("first:3", 6)
+    finally:
+        from othello.players import registry
+        registry._SPECS.pop("first")
+
+
+class FirstPlayer:
+    name = "first"
+
+    def choose(self, pos, rng):
+        return pos.legal_moves()[0]
+
+
+def first_player(arg, size):
+    if arg is not None:
+        raise PlayerSpecError("first takes no argument")
+    return FirstPlayer()
 
 
 def test_play_script_runs_as_a_file_with_piped_input():

@@ -158,7 +158,7 @@ def test_probes_from_moves_and_records(tmp_path):
     assert position_from_moves(first, 6) == Position.start(6).play(parse_move(first, 6))
     with pytest.raises(ValueError, match="ply 2"):
         position_from_moves(f"{first} {first}", 6)
-    from othello.players.classic import make_player
+    from othello.players.registry import make_player
     rng = np.random.default_rng(0)
     rec = play_game(make_player("random", 6), make_player("greedy", 6), 6, rng)
     write_records(tmp_path / "g.jsonl", [rec])
@@ -208,7 +208,7 @@ def test_script_on_tiny_run(tiny_run, tmp_path, capsys):
     out = tmp_path / "out"
     code = policy_trajectory.main(["--run", str(tiny_run), "--out", str(out), "--quick",
                                    "--no-progress", "--no-default-probes", "--moves", "",
-                                   "--moves", "c2 b2"])
+                                   "c2 b2"])
     assert code == 0
     for name in ("grid.png", "curves.png", "pca.png", "probes.json", "summary.json", "meta.json",
                  "probe_moves0.gif", "probe_moves1.gif"):

@@ -1,36 +1,38 @@
 """AlphaZero on Othello: the MCTS player, and glue between classic players and batched matches.
 
 `alphazero[:PATH][:SIMS]` in any player spec is an `AlphaZeroPlayer`: MCTS with a trained network
-(no PATH: the committed pretrained agent), the most visited move, no noise.
+(no PATH: the committed pretrained agent), the most visited move, no noise; SIMS defaults to
+`SearchConfig().simulations`.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from alphazero.arena import Policy, mcts_policy
-from alphazero.mcts import CachedEvaluator, SearchConfig, network_evaluator, search
+from alphazero.evaluators import CachedEvaluator, network_evaluator
+from alphazero.mcts import SearchConfig, search
 from common.io import REPO_ROOT, CheckpointError
-from othello.az.game import OthelloGame, states_from_positions
+from othello.az.game import OthelloGame
 from othello.az.model import PolicyValueNet, load_model
-from othello.players.classic import Player, PlayerSpecError
+from othello.players.registry import Player, PlayerSpecError
+from othello.rules.batch import states_from_positions
 from othello.rules.board import Position
 
 PRETRAINED = REPO_ROOT / "results" / "alphazero" / "agent.pt"
-DEFAULT_SIMULATIONS = 50
 
 
 class AlphaZeroPlayer:
-    """MCTS with a policy-value network; plays the most visited root move."""
+    """MCTS with a policy-value network; plays the most visited root move (no root noise)."""
 
-    def __init__(self, net: PolicyValueNet, simulations: int = DEFAULT_SIMULATIONS,
-                 name: str = "alphazero", c_puct: float = SearchConfig.c_puct):
+    def __init__(self, net: PolicyValueNet, search: SearchConfig | None = None,
+                 name: str = "alphazero"):
         self.net = net.eval()
         self.game = OthelloGame(net.config.size)
-        self.config = SearchConfig(simulations=simulations, c_puct=c_puct)
+        self.config = replace(search or SearchConfig(), noise_fraction=0.0)
         self.evaluate = CachedEvaluator(network_evaluator(self.game, self.net))
         self.name = name
 
@@ -49,7 +51,7 @@ class AlphaZeroPlayer:
 
 def parse_spec(arg: str | None) -> tuple[Path, int]:
     """`PATH`, `PATH:SIMS`, `SIMS` or nothing -> (checkpoint path, simulations)."""
-    path, sims = PRETRAINED, DEFAULT_SIMULATIONS
+    path, sims = PRETRAINED, SearchConfig().simulations
     if arg:
         head, _, tail = arg.rpartition(":")
         if tail.isdigit():
@@ -63,6 +65,7 @@ def parse_spec(arg: str | None) -> tuple[Path, int]:
 
 
 def alphazero_player(arg: str | None, size: int) -> AlphaZeroPlayer:
+    """The registry's factory for `alphazero[:PATH][:SIMS]`."""
     path, sims = parse_spec(arg)
     if not path.exists():
         hint = " (train one with `python train_alphazero.py`)" if path == PRETRAINED else ""
@@ -74,9 +77,8 @@ def alphazero_player(arg: str | None, size: int) -> AlphaZeroPlayer:
     if net.config.size != size:
         raise PlayerSpecError(f"{path} holds a {net.config.size}x{net.config.size} network, "
                               f"but the board is {size}x{size}")
-    torch.set_num_threads(1)
     label = "alphazero" if path == PRETRAINED else f"alphazero:{path.name}"
-    return AlphaZeroPlayer(net, sims, name=f"{label}:{sims}")
+    return AlphaZeroPlayer(net, SearchConfig(simulations=sims), name=f"{label}:{sims}")
 
 
 def classic_policy(player: Player, size: int, rng: np.random.Generator) -> Policy:
@@ -85,11 +87,3 @@ def classic_policy(player: Player, size: int, rng: np.random.Generator) -> Polic
         return np.array([player.choose(Position(size, int(s[0]), int(s[1]), True), rng)
                          for s in states], dtype=np.int64)
     return policy
-
-
-def uniform_evaluator(game: OthelloGame):
-    """Uniform priors over legal moves and value 0: MCTS as pure search (tests, baselines)."""
-    def evaluate(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        legal = game.legal_actions(states).astype(np.float32)
-        return legal / legal.sum(axis=1, keepdims=True), np.zeros(len(states), np.float32)
-    return evaluate

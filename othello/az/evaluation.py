@@ -17,16 +17,59 @@ import numpy as np
 import torch
 
 from alphazero.arena import ArenaResult, play_match
-from alphazero.mcts import network_evaluator
-from common.io import write_json
+from alphazero.evaluators import network_evaluator
+from alphazero.mcts import SearchConfig
+from common.config import at_least, knob
+from common.io import REPO_ROOT, write_json
 from othello.az.agent import AlphaZeroPlayer, classic_policy
-from othello.az.game import states_from_positions
-from othello.players.classic import make_player
 from othello.players.match import random_position
+from othello.players.registry import make_player
+from othello.rules.batch import states_from_positions
 from othello.rules.board import Position
 from othello.rules.solver import Solver
 
 CLASSIC_OPPONENTS = ("random", "greedy", "alphabeta:2", "alphabeta:3", "alphabeta:4")
+ENDGAME_SEED = 1234  # the fixed endgame set every run and bench is judged on
+SCORE_PREFIX = "score_vs_"  # metric name of the match score against an opponent spec
+# Metric names of the endgame set and how the plots label them.
+ENDGAME_METRICS = {"endgame_perfect": "endgame perfect moves (MCTS)",
+                   "endgame_policy_perfect": "endgame perfect moves (raw policy)"}
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """How a network's strength is measured: matches against classic players and the share of
+    perfect moves on a solver-labelled endgame set. The search is the caller's SearchConfig."""
+
+    games: int = knob(20, "games against each classic opponent per evaluation (0: none)",
+                      check=at_least(0), flag="--eval-games")
+    opponents: tuple[str, ...] = knob(CLASSIC_OPPONENTS, "classic opponents (player specs)",
+                                      flag="--opponents")
+    endgames: int = knob(60, "positions in the solver-labelled endgame set (0: none)",
+                         check=at_least(0))
+    opening_plies: int = knob(4, "random plies before each evaluation game (paired openings)",
+                              check=at_least(0), flag="--eval-opening-plies")
+
+
+def score_key(spec: str) -> str:
+    return SCORE_PREFIX + spec
+
+
+def strength_series(metrics: list[dict]) -> dict[str, str]:
+    """Metric key -> label of every strength measure present in a run's metrics (for plots)."""
+    keys = sorted({k for m in metrics for k in m if k.startswith(SCORE_PREFIX)})
+    out = {k: k.removeprefix(SCORE_PREFIX) for k in keys}
+    return out | {k: v for k, v in ENDGAME_METRICS.items() if any(k in m for m in metrics)}
+
+
+def headline(metrics: dict) -> dict[str, float]:
+    """Short name -> value of the strength measures in one iteration's metrics (for logs)."""
+    return {k.removeprefix(SCORE_PREFIX): v for k, v in metrics.items()
+            if k.startswith(SCORE_PREFIX) or k == "endgame_perfect"}
+
+
+def endgame_cache(size: int, count: int) -> Path:
+    return REPO_ROOT / "runs" / "alphazero" / f"endgames_{size}x{size}_{count}.json"
 
 
 @dataclass
@@ -108,14 +151,16 @@ def match_results(player: AlphaZeroPlayer, opponents: tuple[str, ...], games: in
     return out
 
 
-def make_eval_hook(size: int, games: int, simulations: int, endgames: Endgames | None,
-                   opponents: tuple[str, ...] = CLASSIC_OPPONENTS, seed: int = 0):
-    """An `alphazero.trainer.EvalHook` for Othello: match scores plus endgame share."""
+def make_eval_hook(config: EvalConfig, search: SearchConfig, endgames: Endgames | None,
+                   seed: int = 0):
+    """An `alphazero.trainer.EvalHook` for Othello: match scores plus endgame share, with the
+    given search (its root noise is switched off)."""
     def hook(net: torch.nn.Module, iteration: int) -> dict:
         rng = np.random.default_rng([seed, iteration])
-        player = AlphaZeroPlayer(net, simulations)
-        results = match_results(player, opponents, games, rng) if games else {}
-        metrics = {f"score_vs_{spec}": r.score for spec, r in results.items()}
+        player = AlphaZeroPlayer(net, search)
+        results = (match_results(player, config.opponents, config.games, rng,
+                                 config.opening_plies) if config.games else {})
+        metrics = {score_key(spec): r.score for spec, r in results.items()}
         if endgames is not None:
             metrics.update(endgame_scores(player, endgames, rng))
         return metrics

@@ -24,16 +24,20 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from common.config import at_least, knob
 from common.io import CheckpointError, load_checkpoint, save_checkpoint
+from othello.rules.board import SIZES
 
 
 @dataclass(frozen=True)
 class NetConfig:
-    """Shape of the network; saved with every checkpoint so it can be rebuilt without flags."""
+    """Shape of the network; saved with every checkpoint so it can be rebuilt without flags.
+    (The flags are --net-width and --net-blocks: --blocks elsewhere names activation blocks.)"""
 
-    size: int = 6
-    width: int = 256
-    blocks: int = 4
+    size: int = knob(6, "board size", choices=SIZES)
+    width: int = knob(256, "residual stream width", check=at_least(1), flag="--net-width")
+    blocks: int = knob(4, "residual blocks of the network", check=at_least(0),
+                       flag="--net-blocks")
 
     @property
     def moves(self) -> int:

@@ -2,18 +2,18 @@
 the top-left corner, columns a.. left to right, rows 1.. top to bottom, X = Black (black discs),
 O = White (white discs). Move probabilities are a heat map on the legal squares (the others are
 zero); the pass (a move like any other) gets its own cell below the board, on the same scale.
+Library code: the entry point picks the matplotlib backend (`common.process.setup_process`).
 """
 
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Circle, Rectangle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.patches import Circle, Rectangle  # noqa: E402
-
-from othello.rules.board import Position  # noqa: E402
+from othello.rules.board import Position
+from othello.rules.encoding import legal_mask
 
 BOARD_COLOUR = "#3a7d44"
 HEAT_CMAP = "YlOrRd"
@@ -51,7 +51,7 @@ def draw_board(ax, pos: Position, probs: np.ndarray | None = None, vmax: float =
             ax.add_patch(Rectangle((c - 0.42, r - 0.42), 0.84, 0.84, fill=False,
                                    edgecolor="tab:blue", lw=1.5, zorder=4))
     # The pass cell, below the board; grey when passing is not legal.
-    pass_legal = not legal and not pos.is_over()
+    pass_legal = bool(legal_mask(pos)[n * n])
     face = (colours(norm(float(probs[n * n]))) if probs is not None and pass_legal
             else "0.85")
     ax.add_patch(Rectangle((-0.5, n - 0.3), 1, 0.8, facecolor=face, edgecolor="black", lw=0.5))

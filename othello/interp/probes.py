@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from alphazero.mcts import network_evaluator
+from alphazero.evaluators import network_evaluator
 from othello.az.evaluation import move_margins
-from othello.az.game import OthelloGame, states_from_positions
+from othello.az.game import OthelloGame
 from othello.players.match import RecordError, random_position, read_records, replay
-from othello.rules.board import Position, move_name, parse_move, render
+from othello.rules.batch import states_from_positions
+from othello.rules.board import Position, move_name, parse_move, render, replay_moves
 from othello.rules.solver import Solver
-from othello.solve import replay_moves
 
 SOLVER_EMPTIES = 14  # the exact solver takes about a second per probe at this depth
 CONFIDENT_CANDIDATES = 64

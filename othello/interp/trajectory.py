@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
-from alphazero.mcts import network_evaluator
-from othello.az.game import OthelloGame, states_from_positions
+from alphazero.evaluators import network_evaluator
+from othello.az.game import OthelloGame
 from othello.az.model import load_model
 from othello.interp.probes import Probe
+from othello.rules.batch import states_from_positions
 
 SNAPSHOT = re.compile(r"iter_(\d+)\.pt")
 
@@ -97,7 +97,6 @@ def entropy(p: np.ndarray) -> np.ndarray:
 def evaluate_run(paths: list[Path], probes: list[Probe], progress: bool = True,
                  ) -> PolicyTrajectory:
     """Every snapshot's outputs on the probes (one batched forward pass per snapshot)."""
-    torch.set_num_threads(1)
     size = probes[0].position.size
     game = OthelloGame(size)
     states = states_from_positions([p.position for p in probes])

@@ -9,16 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import imageio.v2 as imageio
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from othello.interp.draw import draw_board, side_to_move  # noqa: E402
-from othello.interp.probes import Probe  # noqa: E402
-from othello.interp.trajectory import PCAResult, PolicyTrajectory  # noqa: E402
-from othello.rules.board import move_name  # noqa: E402
+from othello.interp.draw import draw_board, side_to_move
+from othello.interp.probes import Probe
+from othello.interp.trajectory import PCAResult, PolicyTrajectory
+from othello.rules.board import move_name
 
 
 def loss_series(traj: PolicyTrajectory, metrics: list[dict]) -> dict[str, tuple[np.ndarray,

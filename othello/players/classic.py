@@ -1,69 +1,18 @@
-"""Classic Othello players behind one small interface, and a registry of player specs.
-
-A spec is `name` or `name:arg` (e.g. `random`, `greedy`, `alphabeta:3`, `solver:14`). Later stages
-add their own players with `register` (e.g. `alphazero:PATH`) without touching this file.
+"""Classic Othello players: random, greedy, alpha-beta on a positional evaluation, and the exact
+solver in the endgame. `othello.players.registry` builds them from specs (the factories at the end).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Protocol
 
 import numpy as np
 
+from othello.players.registry import Player, PlayerSpecError, int_arg
+from othello.players.registry import make_player as make_player  # (compat: old home)
 from othello.rules.board import Position, flips, legal_moves, squares_of
 from othello.rules.solver import Solver
-
-
-class Player(Protocol):
-    """Anything that picks a legal move; `rng` is the only source of randomness it may use."""
-
-    name: str
-
-    def choose(self, pos: Position, rng: np.random.Generator) -> int: ...
-
-
-class PlayerSpecError(ValueError):
-    """A player spec that names no known player or carries a bad argument."""
-
-
-_REGISTRY: dict[str, tuple[Callable[[str | None, int], Player], str]] = {}
-
-
-def register(name: str, help_text: str) -> Callable:
-    """Decorator: register `factory(arg, size) -> Player` under `name`."""
-    def wrap(factory: Callable[[str | None, int], Player]) -> Callable[[str | None, int], Player]:
-        _REGISTRY[name] = (factory, help_text)
-        return factory
-    return wrap
-
-
-def available() -> dict[str, str]:
-    """Known player names and what each does (for --help texts)."""
-    return {name: text for name, (_, text) in sorted(_REGISTRY.items())}
-
-
-def make_player(spec: str, size: int) -> Player:
-    """Build a player from its spec; raises PlayerSpecError with a one-line reason."""
-    name, _, arg = spec.partition(":")
-    if name not in _REGISTRY:
-        known = ", ".join(available())
-        raise PlayerSpecError(f"unknown player {name!r} (known: {known})")
-    return _REGISTRY[name][0](arg or None, size)
-
-
-def _int_arg(arg: str | None, default: int, what: str, low: int, high: int) -> int:
-    if arg is None:
-        return default
-    try:
-        value = int(arg)
-    except ValueError:
-        raise PlayerSpecError(f"{what} must be a whole number, got {arg!r}") from None
-    if not low <= value <= high:
-        raise PlayerSpecError(f"{what} must be between {low} and {high}, got {value}")
-    return value
 
 
 def _pick(rng: np.random.Generator, moves: list[int], scores: list[float]) -> int:
@@ -211,33 +160,22 @@ class SolverPlayer:
         return self.solver.solve(pos)[1]
 
 
-@register("random", "uniformly random legal moves")
-def _random(arg: str | None, size: int) -> Player:
+# Factories named by the registry: factory(arg, size) -> Player.
+def random_player(arg: str | None, size: int) -> Player:
     if arg is not None:
         raise PlayerSpecError("random takes no argument")
     return RandomPlayer()
 
 
-@register("greedy", "the move that flips the most discs")
-def _greedy(arg: str | None, size: int) -> Player:
+def greedy_player(arg: str | None, size: int) -> Player:
     if arg is not None:
         raise PlayerSpecError("greedy takes no argument")
     return GreedyPlayer()
 
 
-@register("alphabeta", "alphabeta:D, alpha-beta to depth D (default 3) on position + mobility")
-def _alphabeta(arg: str | None, size: int) -> Player:
-    return AlphaBetaPlayer(_int_arg(arg, 3, "alpha-beta depth", 1, 8))
+def alphabeta_player(arg: str | None, size: int) -> Player:
+    return AlphaBetaPlayer(int_arg(arg, 3, "alpha-beta depth", 1, 8))
 
 
-@register("solver", "solver:E, exact play with at most E empties (default 14), alphabeta:4 before")
-def _solver(arg: str | None, size: int) -> Player:
-    return SolverPlayer(size, _int_arg(arg, 14, "solver empties", 1, 20))
-
-
-@register("alphazero", "alphazero[:PATH][:SIMS], MCTS with a trained network (default: the "
-          "pretrained results/alphazero/agent.pt, 50 simulations)")
-def _alphazero(arg: str | None, size: int) -> Player:
-    from othello.az.agent import alphazero_player  # imports torch only when asked for
-
-    return alphazero_player(arg, size)
+def solver_player(arg: str | None, size: int) -> Player:
+    return SolverPlayer(size, int_arg(arg, 14, "solver empties", 1, 20))

@@ -18,7 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from common.tally import Tally
-from othello.players.classic import Player
+from othello.players.registry import Player
 from othello.rules.board import IllegalMoveError, Position, move_name, parse_move
 
 

@@ -229,6 +229,21 @@ def parse_move(text: str, size: int) -> int:
     return (row - 1) * size + (ord(t[0]) - ord("a"))
 
 
+def replay_moves(text: str, size: int) -> Position:
+    """The position after space- or comma-separated moves from the start (write `pass` where a
+    side has no move); ValueError names the bad ply."""
+    pos = Position.start(size)
+    for ply, token in enumerate(text.replace(",", " ").split(), start=1):
+        try:
+            pos = pos.play(parse_move(token, size))
+        except ValueError as e:  # IllegalMoveError included
+            side = "black" if pos.black_to_move else "white"
+            hint = " (it has no legal move: write 'pass')" if pos.legal_moves() == [
+                pos.pass_move] else ""
+            raise ValueError(f"ply {ply} ({side}{hint}): {e}") from None
+    return pos
+
+
 def render(pos: Position, last_move: int | None = None, mark_legal: bool = False) -> str:
     """Text board: X = Black, O = White, '*' marks legal moves when asked, '()' the last move."""
     size = pos.size

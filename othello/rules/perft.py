@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 
-from common.cli import positive_int
+from common.config import add_config_flags, at_least, config_from_args, knob
 from othello.rules.board import SIZES, Position, flips, legal_moves, squares_of
 
 
@@ -39,14 +40,19 @@ def perft(pos: Position, depth: int) -> int:
     return perft_bits(pos.me, pos.opp, pos.size, depth)
 
 
+@dataclass(frozen=True)
+class PerftConfig:
+    size: int = knob(6, "board size", choices=SIZES)
+    depth: int = knob(6, "deepest depth to count", check=at_least(1))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Print perft counts from the start position, "
                                      "one line 'depth count' per depth from 1 to --depth.")
-    parser.add_argument("--size", type=int, default=6, choices=SIZES, help="board size")
-    parser.add_argument("--depth", type=positive_int, default=6, help="deepest depth to count")
-    args = parser.parse_args(argv)
-    start = Position.start(args.size)
-    for d in range(1, args.depth + 1):
+    add_config_flags(parser, PerftConfig)
+    cfg, _ = config_from_args(parser.parse_args(argv), PerftConfig, PerftConfig())
+    start = Position.start(cfg.size)
+    for d in range(1, cfg.depth + 1):
         print(d, perft(start, d), flush=True)
     return 0
 
