@@ -1,17 +1,16 @@
 """LLC estimates: devinterp at the hexagon and pentagon critical points against theory, the
 batched estimator's update against devinterp's optimiser, and the two estimators' agreement."""
 
+import json
 import math
 
 import pytest
 import torch
 
-from toymodels.critical import find_kgon
-from toymodels.data import one_active
-from toymodels.llc import SGLDConfig, llc_batched, llc_devinterp, sgld_step
-from toymodels.model import TiedTMS, loss
-
-torch.set_num_threads(1)
+from toymodels.tms.critical import find_kgon
+from toymodels.tms.llc import SGLDConfig, llc_batched, llc_devinterp, sgld_step
+from toymodels.tms.model import TiedTMS, loss
+from toymodels.tms.population import one_active
 
 # Chen et al. (2023): hexagon 8.5, pentagon with a negative dead bias 7.
 THEORY = {6: 8.5, 5: 7.0}
@@ -84,3 +83,16 @@ def test_sgld_step_matches_devinterp_optimizer():
     assert torch.allclose(ours[0], model.W.detach(), atol=1e-6)
     assert torch.allclose(ours[1], model.b.detach(), atol=1e-6)
     assert not torch.allclose(ours[0], start_W + 0.02, atol=1e-4)  # the step did move W
+
+
+def test_kgon_table_cli_writes_its_json(tmp_path, capsys):
+    from toymodels.tms.kgon import main
+
+    assert main(["--llc-draws", "20", "--samples", "1000", "--out", str(tmp_path),
+                 "--no-progress"]) == 0
+    table = json.loads((tmp_path / "kgon_critical_points.json").read_text())
+    assert [p["name"] for p in table["points"]] == ["4", "4+", "4++", "5", "5+", "6"]
+    assert table["meta"]["config"]["sgld"]["draws"] == 20
+    assert "6 " in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--llc-chains", "0"])

@@ -30,21 +30,29 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from toymodels.model import TiedTMS, loss, loss_and_grad, loss_per_sample
+from common.config import knob, nonnegative, positive
+from toymodels.tms.model import TiedTMS, loss, loss_and_grad, loss_per_sample
 
 
 @dataclass(frozen=True)
 class SGLDConfig:
-    """SGLD settings shared by both estimators; `nbeta=None` means n / ln n."""
+    """SGLD settings shared by both estimators; `nbeta=None` means n / ln n.
 
-    lr: float = 1e-4
-    localization: float = 10.0
-    chains: int = 4
-    draws: int = 4000
-    burnin: int = 0
-    batch_size: int = 100
-    nbeta: float | None = None
-    seed: int = 0
+    Flags are prefixed `--llc-` (bar `--localization`) so that they sit beside a training
+    config's `--lr`, `--batch-size` and `--seed`.
+    """
+
+    lr: float = knob(1e-4, "SGLD step size", check=positive, flag="--llc-lr")
+    localization: float = knob(10.0, "SGLD localization (pull towards the start point)",
+                               check=nonnegative)
+    chains: int = knob(4, "SGLD chains per model", check=positive, flag="--llc-chains")
+    draws: int = knob(4000, "SGLD draws per chain", check=positive, flag="--llc-draws")
+    burnin: int = knob(0, "SGLD burn-in steps (not averaged)", check=nonnegative,
+                       flag="--llc-burnin")
+    batch_size: int = knob(100, "SGLD minibatch size", check=positive, flag="--llc-batch-size")
+    nbeta: float | None = knob(None, "n * beta of the tempered posterior (None: n / ln n)",
+                               check=positive, flag="--llc-nbeta")
+    seed: int = knob(0, "seed of the SGLD noise and minibatch order", flag="--llc-seed")
 
     def nbeta_for(self, n: int) -> float:
         return self.nbeta if self.nbeta is not None else n / math.log(n)
