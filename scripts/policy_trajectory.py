@@ -113,7 +113,7 @@ def alphazero_report(args: argparse.Namespace, out: Path, meta: dict) -> dict:
 
 
 def toymodel_report(args: argparse.Namespace, out: Path, meta: dict) -> dict:
-    from toymodels.trajectory import write_toy_report
+    from toymodels.tms.trajectory import write_toy_report
 
     summary = write_toy_report(args.run, out, args.model, meta)
     print(f"model {summary['model']} (S = {summary['sparsity']:.3f}, {summary['init']} init): "
