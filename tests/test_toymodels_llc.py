@@ -1,5 +1,6 @@
 """LLC estimates: devinterp at the hexagon and pentagon critical points against theory, the
-batched estimator's update against devinterp's optimiser, and the two estimators' agreement."""
+batched estimator's update against devinterp's optimiser, the two estimators' agreement, and
+held-out checks at points and settings the SGLD hyperparameters were not tuned at."""
 
 import json
 import math
@@ -9,6 +10,7 @@ import torch
 
 from toymodels.tms.critical import find_kgon
 from toymodels.tms.llc import SGLDConfig, llc_batched, llc_devinterp, sgld_step
+from toymodels.tms.llc_checks import HELD_OUT, KNOWN_BAD, run_check
 from toymodels.tms.model import TiedTMS, loss
 from toymodels.tms.population import one_active
 
@@ -96,3 +98,20 @@ def test_kgon_table_cli_writes_its_json(tmp_path, capsys):
     assert "6 " in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["--llc-chains", "0"])
+
+
+@pytest.mark.parametrize("check", HELD_OUT, ids=lambda c: c.name)
+def test_held_out_llc_within_three_run_standard_errors_of_theory(check):
+    """Not tuned here (see toymodels.tms.llc_checks): the mean of 16 batched production runs on
+    fresh data must lie within 3 standard errors of one run (chain sd / sqrt(4)) of theory."""
+    result = run_check(check)
+    assert 0.1 < result.run_se < 0.6, result  # chains neither stuck nor wandering off
+    assert result.passed, result.as_dict()
+    assert abs(result.error) < 0.1 * check.theory, result.as_dict()
+
+
+def test_the_held_out_tolerance_can_fail():
+    """At n = 2000 the defaults give ~6.9 for the hexagon (theory 8.5), about 5 run standard
+    errors low: the same check must reject it, or it would be vacuous."""
+    result = run_check(KNOWN_BAD[0])
+    assert not result.passed and result.error < -2 * result.tolerance / 3, result.as_dict()
