@@ -13,77 +13,83 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-
-from common.cli import maybe_wandb, nonnegative_int
+from common.cli import maybe_wandb
+from common.config import add_config_flags, add_run_flags, config_dict, config_from_args
 from common.io import REPO_ROOT, code_version, write_json
-from toymodels.persian_rug_models import hadamard_weights, interference_samples
-from toymodels.persian_rug_plots import (
-    plot_diagnostics_vs_n,
-    plot_interference,
-    plot_loss_vs_p,
-    plot_loss_vs_r,
-    plot_rug,
-    plot_training_curves,
-)
-from toymodels.persian_rug_sweep import default_config, gap_table, rug_pair, run_sweep
+from common.process import setup_process
+from toymodels.persian_rug.experiment import DEFAULT, QUICK, PersianRugConfig
+from toymodels.stages import redo_bad_stages
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, about a minute")
-    parser.add_argument("--seed", type=nonnegative_int, default=0)
-    parser.add_argument("--out", type=Path, default=None,
-                        help="output folder (default results/persian_rug; with --quick "
-                             "runs/persian_rug/quick/results, so the committed results stay)")
-    parser.add_argument("--runs", type=Path, default=None,
-                        help="checkpoint folder (default runs/persian_rug[/quick])")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    add_config_flags(parser, PersianRugConfig, presets={"quick": QUICK})
+    add_run_flags(parser, out="default results/persian_rug; with --quick "
+                  "runs/persian_rug/quick/results, so the committed results stay",
+                  quick="small sizes, about a minute")
+    parser.add_argument("--run-dir", type=Path, default=None,
+                        help="checkpoint folder (default runs/persian_rug[/quick]); a rerun "
+                             "resumes from it")
     parser.add_argument("--wandb", action="store_true", help="log training losses offline")
     args = parser.parse_args(argv)
+    cfg, _ = config_from_args(args, PersianRugConfig, QUICK if args.quick else DEFAULT)
 
     sub = ("quick",) if args.quick else ()
-    args.runs = args.runs or REPO_ROOT.joinpath("runs", "persian_rug", *sub)
-    args.out = args.out or (args.runs / "results" if args.quick
-                            else REPO_ROOT / "results" / "persian_rug")
+    run_dir = args.run_dir or REPO_ROOT.joinpath("runs", "persian_rug", *sub)
+    out = args.out or (run_dir / "results" if args.quick
+                       else REPO_ROOT / "results" / "persian_rug")
+    setup_process(threads=1, plots=True)
+    import torch
+
+    from toymodels.persian_rug.experiment import gap_table, rug_pair, run_experiment
+    from toymodels.persian_rug.models import hadamard_weights, interference_samples
+    from toymodels.persian_rug.plots import (
+        plot_diagnostics_vs_n,
+        plot_interference,
+        plot_loss_vs_p,
+        plot_loss_vs_r,
+        plot_rug,
+        plot_training_curves,
+    )
+
     version = code_version()  # before this run's own outputs make the tree look dirty
-    torch.set_num_threads(1)
-    cfg = default_config(quick=args.quick, seed=args.seed)
-    run = maybe_wandb(args.wandb, "persian_rug", {"quick": args.quick, "seed": args.seed})
+    run = maybe_wandb(args.wandb, "persian_rug", config_dict(cfg) | {"quick": args.quick})
     start = time.perf_counter()
-    summary = run_sweep(cfg, args.runs, progress=not args.no_progress,
-                        log=run.log if run is not None else None)
+    summary = redo_bad_stages(lambda: run_experiment(
+        cfg, run_dir, progress=not args.no_progress, log=run.log if run is not None else None))
     r_main, p_main = 0.25, 0.045
     summary["gap_r0.25"] = gap_table(summary["trained"], r_main)
-    args.out.mkdir(parents=True, exist_ok=True)
-    rs = sorted({j.r for j in cfg.jobs})
-    ps = [p for p in (0.01, 0.045, 0.2) if any(p in j.ps for j in cfg.jobs)]
-    plot_loss_vs_r(summary, ps, args.out / "loss_vs_r.png")
-    plot_loss_vs_p(summary, rs, args.out / "loss_vs_p.png")
-    had_w, trained_w, label = rug_pair(cfg, args.runs, r=r_main, p=p_main)
-    plot_rug(had_w, trained_w, args.out / "rug.png",
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = cfg.parsed_jobs
+    rs = sorted({j.r for j in jobs})
+    ps = [p for p in (0.01, 0.045, 0.2) if any(p in j.ps for j in jobs)]
+    plot_loss_vs_r(summary, ps, out / "loss_vs_r.png")
+    plot_loss_vs_p(summary, rs, out / "loss_vs_p.png")
+    had_w, trained_w, label = redo_bad_stages(
+        lambda: rug_pair(cfg, run_dir, r=r_main, p=p_main))
+    plot_rug(had_w, trained_w, out / "rug.png",
              titles=(f"Hadamard W (n={had_w.shape[0]}, r={r_main:g}), diagonal blanked",
                      label + ", diagonal blanked"))
-    plot_diagnostics_vs_n(summary, r_main, args.out / "diagnostics_vs_n.png")
-    plot_training_curves(summary, r_main, ps, args.out / "training_curves.png")
+    plot_diagnostics_vs_n(summary, r_main, out / "diagnostics_vs_n.png")
+    plot_training_curves(summary, r_main, ps, out / "training_curves.png")
     n_big = trained_w.shape[0]
-    w_in, w_out = hadamard_weights(n_big, round(r_main * n_big), seed=args.seed)
-    gen = torch.Generator().manual_seed(args.seed)
+    w_in, w_out = hadamard_weights(n_big, round(r_main * n_big), seed=cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
     plot_interference({f"Hadamard n={n_big}": interference_samples(w_out @ w_in, p_main, 2048, gen),
                        label: interference_samples(trained_w, p_main, 2048, gen)},
-                      p_main, args.out / "interference.png")
+                      p_main, out / "interference.png")
     summary["seconds"] = time.perf_counter() - start
-    write_json(args.out / "summary.json", summary)
-    write_json(args.out / "meta.json", {"config": summary["config"], "seed": args.seed,
-                                         "quick": args.quick, "code_version": version,
-                                         "script": "scripts/persian_rug.py"})
+    write_json(out / "summary.json", summary)
+    write_json(out / "meta.json", {"config": summary["config"], "seed": cfg.seed,
+                                    "quick": args.quick, "code_version": version,
+                                    "script": "scripts/persian_rug.py"})
     for row in summary["gap_r0.25"]:
         print(f"{row['init']:>8s} n={row['n']:5d} p={row['p']:<6g} "
               f"trained/analytic={row['ratio_to_analytic']:.3f} "
               f"trained/linear={row['ratio_to_linear']:.3f} diag_cv={row['diag_cv']:.2f} "
               f"offdiag_norm2={row['offdiag_norm2_median']:.2f} "
               f"skew={row['interference_skew']:.2f}")
-    print(f"wrote {args.out} in {summary['seconds']:.0f} s")
+    print(f"wrote {out} in {summary['seconds']:.0f} s")
     if run is not None:
         run.finish()
     return 0

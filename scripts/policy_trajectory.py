@@ -120,7 +120,7 @@ def alphazero_report(cfg: TrajectoryConfig, out: Path, meta: dict, progress: boo
 
 
 def toymodel_report(cfg: TrajectoryConfig, out: Path, meta: dict, progress: bool) -> dict:
-    from toymodels.trajectory import write_toy_report
+    from toymodels.tms.trajectory import write_toy_report
 
     summary = write_toy_report(cfg.run, out, cfg.model, meta)
     print(f"model {summary['model']} (S = {summary['sparsity']:.3f}, {summary['init']} init): "

@@ -9,19 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from toymodels.persian_rug import (
-    G,
-    H,
-    gaussian_expectations,
-    linear_baseline,
-    main,
-    monte_carlo_gaussian_loss,
-    optimum_at_sigma,
-    symmetric_loss,
-    symmetric_optimum,
-    variance_x,
-)
-from toymodels.persian_rug_models import (
+from toymodels.persian_rug.__main__ import main
+from toymodels.persian_rug.experiment import DEFAULT, QUICK, Job
+from toymodels.persian_rug.models import (
     antipodal_pairs_w,
     fit_scale_bias,
     hadamard_weights,
@@ -29,9 +19,19 @@ from toymodels.persian_rug_models import (
     sylvester_hadamard,
     symmetry_diagnostics,
 )
-from toymodels.untied import TrainConfig, evaluate, train_untied
-
-torch.set_num_threads(1)
+from toymodels.persian_rug.theory import (
+    G,
+    H,
+    gaussian_expectations,
+    linear_baseline,
+    monte_carlo_gaussian_loss,
+    optimum_at_sigma,
+    symmetric_loss,
+    symmetric_optimum,
+    variance_x,
+)
+from toymodels.persian_rug.train import UntiedTrainConfig, evaluate, train_untied
+from toymodels.stages import StageFileError, redo_bad_stages
 
 
 def test_g_h_match_hand_values_and_numeric_integrals():
@@ -145,7 +145,7 @@ def test_diagnostics_of_the_hadamard_model_are_symmetric_and_gaussian():
 
 
 def test_trained_models_beat_the_linear_baseline():
-    cfg = TrainConfig(n=64, m=16, ps=(0.045, 0.2), steps=1200, lr_scale=1e-2, seed=0)
+    cfg = UntiedTrainConfig(n=64, m=16, ps=(0.045, 0.2), steps=1200, lr_scale=1e-2, seed=0)
     models, _ = train_untied(cfg, progress=False)
     losses = evaluate(models, torch.tensor(cfg.ps), samples=16384, seed=5)
     for p, loss in zip(cfg.ps, losses.tolist(), strict=True):
@@ -154,7 +154,7 @@ def test_trained_models_beat_the_linear_baseline():
 
 
 def test_training_resumes_exactly_after_an_interruption(tmp_path):
-    cfg = TrainConfig(n=32, m=8, ps=(0.1, 0.2), steps=120, batch=64, seed=4)
+    cfg = UntiedTrainConfig(n=32, m=8, ps=(0.1, 0.2), steps=120, batch=64, seed=4)
     full, _ = train_untied(cfg, progress=False)
     calls = []
 
@@ -179,3 +179,31 @@ def test_antipodal_pairs_beat_the_symmetric_optimum_at_r_one_half():
         a, b = fit_scale_bias(w, p, samples=8192, seed=0)
         loss, _ = monte_carlo_loss(a * w, b, p, samples=16384, seed=1)
         assert loss < factor * symmetric_optimum(0.5, p).loss
+
+
+def test_a_truncated_training_checkpoint_is_moved_aside_and_retrained(tmp_path, capsys):
+    cfg = UntiedTrainConfig(n=16, m=4, ps=(0.1,), steps=30, batch=32, seed=2)
+    ckpt = tmp_path / "m.pt"
+    full, _ = train_untied(cfg, checkpoint=ckpt, progress=False)
+    ckpt.write_bytes(ckpt.read_bytes()[:100])
+    with pytest.raises(StageFileError) as err:
+        train_untied(cfg, checkpoint=ckpt, progress=False)
+    assert err.value.path == ckpt
+    again, _ = redo_bad_stages(lambda: train_untied(cfg, checkpoint=ckpt, progress=False))
+    assert (tmp_path / "m.pt.bad").is_file() and ckpt.is_file()
+    assert "m.pt" in capsys.readouterr().err
+    for a, b in zip(full.parameters(), again.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_jobs_round_trip_and_bad_specs_are_refused(capsys):
+    for job in DEFAULT.parsed_jobs + QUICK.parsed_jobs:
+        assert Job.parse(job.spec()) == job
+    assert Job.parse("64:0.25:0.045,0.2:600:hadamard") == Job(64, 0.25, (0.045, 0.2), 600,
+                                                               "hadamard")
+    from scripts import persian_rug
+
+    for bad in ("64:0.25:0.045", "64:1.5:0.045:10", "64:0.25:0.045:10:zeros", "x:0.25:0.1:10"):
+        with pytest.raises(SystemExit):
+            persian_rug.main(["--jobs", bad])
+        assert "--jobs" in capsys.readouterr().err.splitlines()[-1]

@@ -29,13 +29,13 @@ from othello.players.match import play_game, random_position, write_records
 from othello.rules.board import Position, move_name, parse_move
 from othello.rules.solver import Solver
 from scripts import policy_trajectory
-from toymodels.critical import find_kgon
-from toymodels.data import one_active
-from toymodels.inits import kgon
-from toymodels.model import loss
-from toymodels.sweep import SweepConfig, make_data, make_init
-from toymodels.train import TrainConfig, train_many
-from toymodels.trajectory import merge_levels, write_toy_report
+from toymodels.tms.critical import find_kgon
+from toymodels.tms.inits import kgon
+from toymodels.tms.model import loss
+from toymodels.tms.population import one_active
+from toymodels.tms.sweep import SparsitySweepConfig, make_data, make_init
+from toymodels.tms.train import TiedTrainConfig, train_many
+from toymodels.tms.trajectory import merge_levels, write_toy_report
 
 STEPS = [0, 10, 30, 70]
 
@@ -230,8 +230,8 @@ def test_kgon_losses_on_one_active_data_match_population_values():
 
 
 def test_toy_report_on_tiny_sweep(tmp_path):
-    cfg = SweepConfig(sparsities=(0.9,), models=2, samples=300,
-                      train=TrainConfig(steps=60, checkpoints=5))
+    cfg = SparsitySweepConfig(sparsities=(0.9,), models=2, samples=300,
+                              train=TiedTrainConfig(steps=60, checkpoints=5))
     W0, b0 = make_init(cfg)
     traj = train_many(W0, b0, make_data(cfg), cfg.train)
     save_checkpoint(tmp_path / "run" / "train.pt",

@@ -5,13 +5,11 @@ import math
 import pytest
 import torch
 
-from toymodels.critical import find_kgon
-from toymodels.data import one_active, sparse_uniform
-from toymodels.inits import kgon, kgon_init, random_init
-from toymodels.model import loss, loss_and_grad
-from toymodels.population import population_loss, relu_moments
-
-torch.set_num_threads(1)
+from toymodels.data import sparse_uniform
+from toymodels.tms.critical import find_kgon
+from toymodels.tms.inits import kgon, kgon_init, random_init
+from toymodels.tms.model import loss, loss_and_grad
+from toymodels.tms.population import one_active, population_loss, relu_moments
 
 
 def test_tied_gradient_matches_hand_derivation():

@@ -6,12 +6,10 @@ import pytest
 import torch
 
 from toymodels.data import sparse_uniform
-from toymodels.inits import kgon_init
-from toymodels.model import loss
-from toymodels.polygons import convex_hull, write_gif
-from toymodels.train import TrainConfig, checkpoint_steps, train_many
-
-torch.set_num_threads(1)
+from toymodels.tms.inits import kgon_init
+from toymodels.tms.model import loss
+from toymodels.tms.polygons import convex_hull, write_gif
+from toymodels.tms.train import TiedTrainConfig, checkpoint_steps, train_many
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
@@ -20,7 +18,7 @@ def test_vectorised_training_equals_per_model(optimizer):
     W, b = kgon_init(4, 6, 6, noise=0.1, generator=g)
     data = sparse_uniform(500, 6, torch.tensor([0.1, 0.3, 0.5, 0.9]).view(4, 1, 1), g,
                           leading=(4,))
-    cfg = TrainConfig(steps=200, lr=1e-2, batch_size=32, optimizer=optimizer, checkpoints=6)
+    cfg = TiedTrainConfig(steps=200, lr=1e-2, batch_size=32, optimizer=optimizer, checkpoints=6)
     together = train_many(W, b, data, cfg, seed=5)
     for i in range(4):
         alone = train_many(W[i:i + 1], b[i:i + 1], data[i:i + 1], cfg, seed=5)
@@ -47,7 +45,7 @@ def test_gif_has_one_frame_per_checkpoint(tmp_path):
     g = torch.Generator().manual_seed(1)
     W, b = kgon_init(1, 6, 6, noise=0.05, generator=g)
     data = sparse_uniform(200, 6, 0.2, g, leading=(1,))
-    traj = train_many(W, b, data, TrainConfig(steps=30, batch_size=16, checkpoints=5), seed=0)
+    traj = train_many(W, b, data, TiedTrainConfig(steps=30, batch_size=16, checkpoints=5), seed=0)
     path = tmp_path / "poly.gif"
     count = write_gif(path, traj.W[:, 0], traj.b[:, 0], traj.steps, traj.loss[:, 0])
     frames = imageio.mimread(path)

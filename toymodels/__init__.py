@@ -1,14 +1,17 @@
-"""Toy models of superposition (Elhage et al. 2022) and their singular learning theory.
+"""Toy models of superposition: two model families, each a subpackage with its own data,
+training, theory and plots. Nothing here imports `othello/`.
 
-The model is `x -> ReLU(W^T W x + b)` with one weight matrix W (m hidden x n features) used to
-encode and decode, so every gradient is the true tied gradient.
+- `toymodels.tms`: the tied model `x -> ReLU(W^T W x + b)` of Elhage et al. (2022) with n = 6
+  features and m = 2 hidden dimensions; the k-gon critical points of Chen et al. (2023), their
+  local learning coefficients (LLC, through devinterp and a batched SGLD twin), the sparsity
+  sweep behind `scripts/sweep_sparsity.py`, polygon pictures and training trajectories.
+  Loss: squared error SUMMED over outputs, mean over samples.
+- `toymodels.persian_rug`: the untied model `y = ReLU(W_out W_in x + b)` at large n (Cowsik,
+  Dolev & Infanger 2024): the semi-analytic loss of the permutation-symmetric ansatz, the
+  Hadamard construction, batched training, the experiment behind `scripts/persian_rug.py`.
+  Loss: per-feature MSE (MEAN over outputs and samples; predicting zero costs p/3).
 
-Loss convention, used everywhere in this package (as in Chen et al. 2023, "Dynamical versus
-Bayesian Phase Transitions in a Toy Model of Superposition"): the squared error is SUMMED over
-the n outputs and AVERAGED over the samples of a batch,
-
-    L(W, b) = mean_batch sum_j importance_j * (f(x)_j - x_j)^2,   importance_j = 1 by default.
-
-Many models are handled at once with a leading model dimension: W is (M, m, n), b is (M, n),
-data is (M, batch, n), and losses come back as (M,).
+Shared by both: `toymodels.data` (sparse-uniform data) and `toymodels.stages` (resumable stage
+files: a truncated one raises `StageFileError`, which entry points answer by moving the file
+aside and redoing that stage).
 """

@@ -1,4 +1,4 @@
-"""Synthetic sparse data for toy models of superposition.
+"""Sparse-uniform data, shared by both toy-model families.
 
 Each feature is independently active with probability `p_active` (= 1 - S, S the sparsity);
 an active feature takes a value uniform on [0, 1] (or exactly 1 with `binary=True`).
@@ -22,16 +22,3 @@ def sparse_uniform(batch: int, n: int, p_active: float | torch.Tensor,
     if binary:
         return mask.float()
     return mask * torch.rand(shape, generator=generator)
-
-
-def one_active(batch: int, n: int, generator: torch.Generator | None = None,
-               leading: tuple[int, ...] = ()) -> torch.Tensor:
-    """Chen et al. (2023) data: exactly one feature, chosen uniformly, active with value U[0, 1].
-
-    Returns a tensor of shape `leading + (batch, n)`.
-    """
-    shape = (*leading, batch)
-    index = torch.randint(n, shape, generator=generator)
-    values = torch.rand(shape, generator=generator)
-    x = torch.zeros((*shape, n))
-    return x.scatter_(-1, index.unsqueeze(-1), values.unsqueeze(-1))

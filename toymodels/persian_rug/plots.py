@@ -1,4 +1,5 @@
-"""Figures of the Persian rug experiment, drawn from the summary of `persian_rug_sweep`.
+"""Figures of the Persian rug experiment, drawn from the summary of
+`toymodels.persian_rug.experiment`.
 
 Losses are shown relative to the zero predictor p/3, so that every density fits on one axis.
 """
@@ -7,12 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
 
 _MARKERS = "osD^v<>p"
 

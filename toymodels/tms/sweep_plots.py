@@ -7,14 +7,21 @@ from dataclasses import asdict
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from toymodels.polygons import write_gif  # noqa: E402
-from toymodels.sweep import SweepConfig, SweepResult  # noqa: E402
+from common.io import atomic_write_bytes, write_json
+from toymodels.tms.polygons import write_gif
+from toymodels.tms.sweep import (
+    SparsitySweepConfig,
+    SweepResult,
+    correlations,
+    kgon_table,
+    pearson,
+    spearman,
+    summarise,
+)
 
 MARKERS = ["o", "^", "s", "D"]
 
@@ -33,7 +40,7 @@ def _robust_limits(values: torch.Tensor) -> tuple[float, float]:
     return float(lo - pad), float(hi + pad)
 
 
-def plot_loss_vs_llc(result: SweepResult, cfg: SweepConfig, path: Path) -> None:
+def plot_loss_vs_llc(result: SweepResult, cfg: SparsitySweepConfig, path: Path) -> None:
     """Loss (log scale) against LLC, one panel per checkpoint, coloured by sparsity."""
     picks = scatter_checkpoints(len(result.steps))
     lo, hi = _robust_limits(result.llc[picks])
@@ -62,7 +69,7 @@ def plot_loss_vs_llc(result: SweepResult, cfg: SweepConfig, path: Path) -> None:
     plt.close(fig)
 
 
-def plot_final_by_sparsity(result: SweepResult, cfg: SweepConfig, path: Path) -> None:
+def plot_final_by_sparsity(result: SweepResult, cfg: SparsitySweepConfig, path: Path) -> None:
     """Final loss against final LLC, one panel per sparsity (the within-sparsity picture)."""
     cols = min(3, len(cfg.sparsities))
     rows = -(-len(cfg.sparsities) // cols)
@@ -88,7 +95,7 @@ def plot_final_by_sparsity(result: SweepResult, cfg: SweepConfig, path: Path) ->
     plt.close(fig)
 
 
-def plot_correlations(corrs: dict[str, np.ndarray], result: SweepResult, cfg: SweepConfig,
+def plot_correlations(corrs: dict[str, np.ndarray], result: SweepResult, cfg: SparsitySweepConfig,
                       path: Path) -> None:
     """Correlation of loss and LLC within each sparsity over training: a row per method
     (Pearson, Spearman), a column per init."""
@@ -121,7 +128,7 @@ def representative(result: SweepResult, s: int, i: int) -> int:
     return int(sel[torch.argsort(final)[len(sel) // 2]])
 
 
-def write_gifs(result: SweepResult, cfg: SweepConfig, folder: Path) -> list[str]:
+def write_gifs(result: SweepResult, cfg: SparsitySweepConfig, folder: Path) -> list[str]:
     """One polygon GIF per (sparsity, init): its representative model over all checkpoints."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -136,11 +143,8 @@ def write_gifs(result: SweepResult, cfg: SweepConfig, folder: Path) -> list[str]
     return written
 
 
-def write_report(result: SweepResult, cfg: SweepConfig, out: Path, meta: dict) -> dict:
+def write_report(result: SweepResult, cfg: SparsitySweepConfig, out: Path, meta: dict) -> dict:
     """All sweep artefacts in `out`: figures, GIFs, summary JSON, k-gon table, meta.json."""
-    from common.io import atomic_write_bytes, write_json
-    from toymodels.sweep import correlations, kgon_table, pearson, spearman, summarise
-
     out.mkdir(parents=True, exist_ok=True)
     summary = summarise(result, cfg)
     plot_loss_vs_llc(result, cfg, out / "loss_vs_llc.png")

@@ -5,7 +5,7 @@ W_out = W_in^T / m, so W = W_out W_in = (n/m) P with P an orthogonal projection 
 m/n: unit diagonal and the smallest off-diagonal row norms a rank-m matrix allows (n/m - 1). W_ij
 depends only on i XOR j, hence the fractal "Persian rug". Only a scale and a bias are fitted.
 
-Diagnostics ask how far a trained W is from the symmetric ansatz of `toymodels.persian_rug`:
+Diagnostics ask how far a trained W is from the symmetric ansatz of `toymodels.persian_rug.theory`:
 spread of the diagonal and biases, off-diagonal row norms of W normalised to unit diagonal, how
 Gaussian the interference nu_i = sum_{j != i} W_ij x_j / W_ii is, and the per-feature loss that
 the Gaussian model predicts from each feature's own scale, shift and noise level.
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from toymodels.data import sparse_uniform
-from toymodels.persian_rug import golden_min, optimum_at_sigma, symmetric_loss, variance_x
+from toymodels.persian_rug.theory import golden_min, optimum_at_sigma, symmetric_loss, variance_x
 
 
 def sylvester_hadamard(n: int) -> torch.Tensor:

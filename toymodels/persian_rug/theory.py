@@ -14,17 +14,14 @@ is reached by W' = (n/m) x (orthogonal projection with equal diagonal). The opti
 form; mu is found by a 1-D search. Gaussian expectations use Gauss-Legendre quadrature on the pieces
 between the kinks of G, H and t_+^2 (at t = -1 and t = 0), so they are exact to ~1e-12.
 
-Run `python -m toymodels.persian_rug --r 0.25 --p 0.045` for one point.
+`python -m toymodels.persian_rug --r 0.25 --p 0.045` prints one point (see `__main__`).
 """
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 
 import numpy as np
-
-from common.cli import probability
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(64)
 _SPAN = 12.0  # Gaussian mass beyond 12 sigma is ~1e-33
@@ -167,31 +164,3 @@ def monte_carlo_gaussian_loss(a: float, mu: float, sigma: float, p: float, sampl
     nu = rng.normal(mu, sigma, samples)
     err = (a * np.maximum(x + nu, 0.0) - x) ** 2
     return float(err.mean()), float(err.std() / np.sqrt(samples))
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m toymodels.persian_rug",
-        description="Semi-analytic optimum of the permutation-symmetric untied toy model "
-                    "and the optimal linear baseline at one (r, p).")
-    parser.add_argument("--r", type=probability, default=0.25, help="ratio m/n in (0, 1]")
-    parser.add_argument("--p", type=probability, default=0.045,
-                        help="probability that a feature is active, in (0, 1]")
-    args = parser.parse_args(argv)
-    if args.r == 0 or args.p == 0:
-        parser.error("--r and --p must be > 0")
-    opt = symmetric_optimum(args.r, args.p)
-    print(f"r = {opt.r:g}, p = {opt.p:g}")
-    print(f"semi-analytic optimum loss : {opt.loss:.6g}  ({opt.loss / opt.zero_baseline:.4f} "
-          "of the zero predictor p/3)")
-    print(f"  scale a                  : {opt.scale:.6g}")
-    print(f"  bias a*mu (incl. mean)   : {opt.bias:.6g}   (mu = {opt.mu:.6g})")
-    print(f"  noise std sigma          : {opt.sigma:.6g}   (sigma^2 = (1/r - 1) Var(x))")
-    print(f"optimal linear baseline    : {opt.linear_baseline:.6g}  ((1 - r)(p/3 - p^2/4); "
-          f"paper's (p/3)(1 - r) = {opt.zero_baseline * (1 - opt.r):.6g})")
-    print(f"zero predictor p/3         : {opt.zero_baseline:.6g}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

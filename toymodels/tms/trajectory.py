@@ -11,41 +11,33 @@ A plateau at one of these lines is the model resting near a k-gon.
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from common.io import CheckpointError, load_checkpoint, write_json  # noqa: E402
-from toymodels.critical import kgon_critical_points  # noqa: E402
-from toymodels.llc import SGLDConfig  # noqa: E402
-from toymodels.model import loss  # noqa: E402
-from toymodels.polygons import draw_loss, draw_polygon, write_gif  # noqa: E402
-from toymodels.sweep import SweepConfig, classify, make_data  # noqa: E402
-from toymodels.train import TrainConfig  # noqa: E402
+from common.config import ConfigError, config_from_dict
+from common.io import CheckpointError, load_checkpoint, write_json
+from toymodels.tms.critical import kgon_critical_points
+from toymodels.tms.model import loss
+from toymodels.tms.polygons import draw_loss, draw_polygon, write_gif
+from toymodels.tms.sweep import SparsitySweepConfig, classify, make_data
 
 
-def load_sweep(run_dir: str | Path) -> tuple[SweepConfig, dict]:
+def load_sweep(run_dir: str | Path) -> tuple[SparsitySweepConfig, dict]:
     """The sweep's config and trained trajectory (`<run>/train.pt` of scripts/sweep_sparsity)."""
     trained = load_checkpoint(Path(run_dir) / "train.pt",
                               required=("config", "steps", "W", "b", "loss"))
-    raw = dict(trained["config"])
     try:
-        raw["train"] = TrainConfig(**raw["train"])
-        raw["sgld"] = SGLDConfig(**raw["sgld"])
-        raw["sparsities"], raw["inits"] = tuple(raw["sparsities"]), tuple(raw["inits"])
-        cfg = SweepConfig(**{f.name: raw[f.name] for f in fields(SweepConfig)})
-    except (KeyError, TypeError) as e:
+        cfg = config_from_dict(SparsitySweepConfig, dict(trained["config"]))
+    except (ConfigError, KeyError, TypeError, AttributeError) as e:
         raise CheckpointError(f"{run_dir}/train.pt: not a sweep this code can read ({e})") from None
     return cfg, trained
 
 
-def model_label(cfg: SweepConfig, j: int) -> tuple[float, str]:
+def model_label(cfg: SparsitySweepConfig, j: int) -> tuple[float, str]:
     """(sparsity, init name) of model j in the sweep's (sparsity, init, model) order."""
     per_sparsity = len(cfg.inits) * cfg.models
     return cfg.sparsities[j // per_sparsity], cfg.inits[(j // cfg.models) % len(cfg.inits)]
@@ -110,7 +102,6 @@ def plot_strip(path: Path, W: torch.Tensor, b: torch.Tensor, steps: torch.Tensor
 
 def write_toy_report(run_dir: Path, out: Path, model: int | None, meta: dict) -> dict:
     """GIF and strip of one sweep model with its k-gon losses, plus summary and meta JSON."""
-    torch.set_num_threads(1)
     cfg, trained = load_sweep(run_dir)
     W, b, steps = trained["W"], trained["b"], trained["steps"]
     j = choose_model(W, b) if model is None else model

@@ -2,6 +2,7 @@
 bars, and the loss curve with the current step marked; GIFs over checkpoints (imageio).
 
 Kept independent of the sweep so that other stages (training trajectories) can reuse them.
+The matplotlib backend is the entry point's choice (`common.process.setup_process`).
 """
 
 from __future__ import annotations
@@ -9,12 +10,9 @@ from __future__ import annotations
 import os
 
 import imageio.v2 as imageio
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
 
 
 def convex_hull(points: np.ndarray) -> np.ndarray:

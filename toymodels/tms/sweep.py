@@ -3,25 +3,28 @@ the LLC estimated at every saved checkpoint, and the summaries the sweep reports
 
 Each model has its own dataset of `samples` sparse-uniform vectors (the training set, and the
 data of its LLC, so n_beta = samples / ln samples). The run folder holds the trained trajectory
-(`train.pt`) and one LLC file per sparsity, so an interrupted sweep resumes where it stopped.
+(`train.pt`) and one LLC file per sparsity, so an interrupted sweep resumes where it stopped; a
+bad stage file raises `toymodels.stages.StageFileError` (see `toymodels.stages`).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from common.io import load_checkpoint, save_checkpoint
+from common.config import ConfigError, knob, nonnegative, positive
+from common.io import save_checkpoint
 from toymodels.data import sparse_uniform
-from toymodels.inits import kgon_init
-from toymodels.llc import SGLDConfig, llc_batched
-from toymodels.train import TrainConfig, train_many
+from toymodels.stages import load_stage
+from toymodels.tms.inits import kgon_init
+from toymodels.tms.llc import SGLDConfig, llc_batched
+from toymodels.tms.train import TiedTrainConfig, train_many
 
 INITS = {"hexagon": 6, "4-gon": 4}
 
@@ -31,20 +34,51 @@ def default_sparsities() -> tuple[float, ...]:
     return tuple(float(s) for s in 1 - np.exp(-np.linspace(0, 5, 10)[1:]))
 
 
+def sparsity(v: float) -> str | None:
+    """Value check: a sparsity S in [0, 1) (S = 1 would leave no data)."""
+    ok = isinstance(v, (int, float)) and math.isfinite(v) and 0 <= v < 1
+    return None if ok else "expected a sparsity in [0, 1)"
+
+
 @dataclass(frozen=True)
-class SweepConfig:
-    sparsities: tuple[float, ...] = field(default_factory=default_sparsities)
-    models: int = 50  # per sparsity and initialisation
-    inits: tuple[str, ...] = ("hexagon", "4-gon")
-    n: int = 6
-    m: int = 2
-    samples: int = 5000
-    init_radius: float = 1.0
-    init_bias: float = 0.0
-    init_noise: float = 0.05
-    train: TrainConfig = field(default_factory=TrainConfig)
-    sgld: SGLDConfig = field(default_factory=SGLDConfig)
-    seed: int = 0
+class SparsitySweepConfig:
+    """Every knob of the sparsity sweep (flags of scripts/sweep_sparsity.py)."""
+
+    sparsities: tuple[float, ...] = knob(
+        default_sparsities(), "sparsities S (default 1 - exp(-linspace(0, 5, 10))[1:])",
+        check=sparsity)
+    models: int = knob(50, "models per sparsity and initialisation", check=positive)
+    inits: tuple[str, ...] = knob(("hexagon", "4-gon"), "initialisations (k-gon + noise)",
+                                  choices=tuple(INITS))
+    n: int = knob(6, "features", check=positive)
+    m: int = knob(2, "hidden dimensions", check=positive)
+    samples: int = knob(5000, "dataset size per model (training set and LLC data)",
+                        check=positive)
+    init_radius: float = knob(1.0, "radius of the initial k-gon", check=nonnegative)
+    init_bias: float = knob(0.0, "initial bias of every column")
+    init_noise: float = knob(0.05, "std of the Gaussian noise added to the initial k-gon",
+                             check=nonnegative)
+    train: TiedTrainConfig = TiedTrainConfig()
+    sgld: SGLDConfig = SGLDConfig()
+    seed: int = knob(0, "seed of the data, the initialisations and the minibatches")
+
+
+DEFAULT = SparsitySweepConfig()
+QUICK = replace(DEFAULT, sparsities=(0.671, 0.938, 0.988), models=12, samples=1000,
+                train=replace(DEFAULT.train, steps=5000, checkpoints=8),
+                sgld=replace(DEFAULT.sgld, draws=2000, chains=2))
+
+
+def check_sweep(cfg: SparsitySweepConfig) -> SparsitySweepConfig:
+    """Cross-field checks the per-field ones cannot make; raises ConfigError."""
+    if cfg.samples < cfg.sgld.batch_size:
+        raise ConfigError(f"--samples ({cfg.samples}) must be at least --llc-batch-size "
+                          f"({cfg.sgld.batch_size})")
+    if cfg.m < 2:
+        raise ConfigError(f"--m must be at least 2 for a k-gon, got {cfg.m}")
+    if max(INITS[name] for name in cfg.inits) > cfg.n:
+        raise ConfigError(f"--n ({cfg.n}) is smaller than a k-gon of --inits {cfg.inits}")
+    return cfg
 
 
 @dataclass
@@ -62,13 +96,13 @@ class SweepResult:
     seconds: dict[str, float]  # compute time of each stage (as stored, also when resumed)
 
 
-def _labels(cfg: SweepConfig) -> tuple[torch.Tensor, torch.Tensor]:
+def _labels(cfg: SparsitySweepConfig) -> tuple[torch.Tensor, torch.Tensor]:
     inits, models = len(cfg.inits), cfg.models
     grid = torch.arange(len(cfg.sparsities) * inits * models)
     return grid // (inits * models), (grid // models) % inits
 
 
-def make_data(cfg: SweepConfig) -> torch.Tensor:
+def make_data(cfg: SparsitySweepConfig) -> torch.Tensor:
     """Each model's dataset, (T, samples, n); regenerated identically from the seed on resume."""
     sparsity_index, _ = _labels(cfg)
     p_active = 1 - torch.tensor(cfg.sparsities)[sparsity_index]
@@ -77,7 +111,7 @@ def make_data(cfg: SweepConfig) -> torch.Tensor:
                           leading=(len(p_active),))
 
 
-def make_init(cfg: SweepConfig) -> tuple[torch.Tensor, torch.Tensor]:
+def make_init(cfg: SparsitySweepConfig) -> tuple[torch.Tensor, torch.Tensor]:
     """k-gon plus noise for every model, in the (sparsity, init, model) order."""
     gen = torch.Generator().manual_seed(cfg.seed + 1)
     Ws, bs = [], []
@@ -92,15 +126,12 @@ def make_init(cfg: SweepConfig) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _cached(path: Path, config: dict) -> dict | None:
     """A finished stage's file, if it exists and was made with the same configuration."""
-    if not path.is_file():
-        return None
-    obj = load_checkpoint(path)
-    return obj if obj.get("config") == config else None
+    obj = load_stage(path)
+    return obj if obj is not None and obj.get("config") == config else None
 
 
-def run_sweep(cfg: SweepConfig, run_dir: Path, progress: bool = True) -> SweepResult:
+def run_sweep(cfg: SparsitySweepConfig, run_dir: Path, progress: bool = True) -> SweepResult:
     """Train all models in one batch, then estimate LLCs per sparsity (resumable stages)."""
-    torch.set_num_threads(1)
     run_dir.mkdir(parents=True, exist_ok=True)
     config = asdict(cfg)
     data = make_data(cfg)
@@ -168,7 +199,7 @@ def _rounded(values: np.ndarray) -> list[float | None]:
     return [None if math.isnan(v) else round(float(v), 4) for v in values]
 
 
-def summarise(result: SweepResult, cfg: SweepConfig) -> dict:
+def summarise(result: SweepResult, cfg: SparsitySweepConfig) -> dict:
     """The summary JSON: per sparsity and init, final loss/LLC, k-gon counts, correlations."""
     corr = correlations(result, len(cfg.sparsities), len(cfg.inits))
     rank = correlations(result, len(cfg.sparsities), len(cfg.inits), spearman)

@@ -18,8 +18,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from common.io import load_checkpoint, save_checkpoint
+from common.io import save_checkpoint
 from toymodels.data import sparse_uniform
+from toymodels.stages import load_stage
 
 
 class UntiedModels(nn.Module):
@@ -49,8 +50,9 @@ def per_model_loss(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """Training settings for one batch of models."""
+class UntiedTrainConfig:
+    """Training settings for one batch of untied models (built per job by `experiment`; the
+    CLI knobs live in `experiment.PersianRugConfig`)."""
 
     n: int
     m: int
@@ -63,7 +65,7 @@ class TrainConfig:
     init: str = "random"  # a label for `init_params` when the caller passes them
 
 
-def _lr_at(cfg: TrainConfig, step: int) -> float:
+def _lr_at(cfg: UntiedTrainConfig, step: int) -> float:
     base = cfg.lr_scale / math.sqrt(cfg.n)
     start = int(cfg.steps * (1 - cfg.decay_frac))
     if step < start:
@@ -86,21 +88,22 @@ def evaluate(models: UntiedModels, ps: torch.Tensor, samples: int, seed: int,
     return total / samples
 
 
-def _config_key(cfg: TrainConfig) -> dict:
+def _config_key(cfg: UntiedTrainConfig) -> dict:
     key = asdict(cfg) | {"ps": list(cfg.ps)}
     if cfg.init == "random":  # checkpoints written before `init` existed stay valid
         del key["init"]
     return key
 
 
-def train_untied(cfg: TrainConfig, checkpoint: str | Path | None = None,
+def train_untied(cfg: UntiedTrainConfig, checkpoint: str | Path | None = None,
                  checkpoint_every: int = 500, progress: bool = True, log=None,
                  init_params: tuple[torch.Tensor, ...] | None = None,
                  ) -> tuple[UntiedModels, list[list[float]]]:
     """Train len(cfg.ps) models at once; resume from `checkpoint` when it holds this config.
 
     `init_params` = (w_in [K, m, n], w_out [K, n, m], b [K, n]) replaces the random init (e.g. to
-    start from the Hadamard model); name it in `cfg.init`. Returns the models and the loss
+    start from the Hadamard model); name it in `cfg.init`. A checkpoint that cannot be read raises
+    `toymodels.stages.StageFileError`. Returns the models and the loss
     history (one row of per-model batch losses every 50 steps).
     """
     torch.manual_seed(cfg.seed)
@@ -113,8 +116,9 @@ def train_untied(cfg: TrainConfig, checkpoint: str | Path | None = None,
     opt = torch.optim.Adam(models.parameters(), lr=_lr_at(cfg, 0))
     ps = torch.tensor(cfg.ps, dtype=torch.float32)
     start, history = 0, []
-    if checkpoint is not None and Path(checkpoint).is_file():
-        state = load_checkpoint(checkpoint, required=("config", "model", "optim", "step", "rng"))
+    state = None if checkpoint is None else load_stage(
+        checkpoint, required=("config", "model", "optim", "step", "rng"))
+    if state is not None:  # a bad file raises StageFileError (see toymodels.stages)
         if state["config"] == _config_key(cfg):
             models.load_state_dict(state["model"])
             opt.load_state_dict(state["optim"])

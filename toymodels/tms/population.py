@@ -1,4 +1,4 @@
-"""Exact population loss of the tied model on the one-active-feature data (Chen et al. 2023).
+"""The one-active-feature data of Chen et al. (2023) and the tied model's exact loss on it.
 
 With x = u e_i (i uniform over the n features, u ~ U[0, 1]) output j is ReLU(u G_ji + b_j),
 G = W^T W, so the loss is a sum of one-dimensional integrals of piecewise quadratics in u:
@@ -13,6 +13,19 @@ and stable at zero slope. Loss convention: summed over outputs (see the package 
 from __future__ import annotations
 
 import torch
+
+
+def one_active(batch: int, n: int, generator: torch.Generator | None = None,
+               leading: tuple[int, ...] = ()) -> torch.Tensor:
+    """Chen et al. (2023) data: exactly one feature, chosen uniformly, active with value U[0, 1].
+
+    Returns a tensor of shape `leading + (batch, n)`.
+    """
+    shape = (*leading, batch)
+    index = torch.randint(n, shape, generator=generator)
+    values = torch.rand(shape, generator=generator)
+    x = torch.zeros((*shape, n))
+    return x.scatter_(-1, index.unsqueeze(-1), values.unsqueeze(-1))
 
 
 def _active_interval(a: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

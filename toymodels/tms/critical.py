@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import torch
 
-from toymodels.inits import kgon
-from toymodels.population import population_loss
+from toymodels.tms.inits import kgon
+from toymodels.tms.population import population_loss
 
 # Any negative value gives the same loss, but SGLD explores around the point: at -0.5 the chains
 # (localization 10, so a spread of ~0.3 per flat coordinate) can make a dead column fire and

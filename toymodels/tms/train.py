@@ -15,18 +15,19 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from toymodels.model import loss, loss_and_grad
+from common.config import knob, positive
+from toymodels.tms.model import loss, loss_and_grad
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """Optimiser settings; `checkpoints` log-spaced steps (step 0 included) are kept."""
+class TiedTrainConfig:
+    """Optimiser settings of the tied models; `checkpoints` log-spaced steps are kept."""
 
-    steps: int = 10000
-    lr: float = 5e-3
-    batch_size: int = 256
-    optimizer: str = "adam"
-    checkpoints: int = 12
+    steps: int = knob(10000, "training steps", check=positive)
+    lr: float = knob(5e-3, "learning rate of the optimiser", check=positive)
+    batch_size: int = knob(256, "training minibatch size", check=positive)
+    optimizer: str = knob("adam", "optimiser", choices=("adam", "sgd"))
+    checkpoints: int = knob(12, "log-spaced checkpoints kept (step 0 included)", check=positive)
 
 
 @dataclass
@@ -45,7 +46,7 @@ def checkpoint_steps(steps: int, count: int) -> list[int]:
     return sorted({0, *(int(round(s)) for s in logs)} & set(range(steps + 1)))
 
 
-def train_many(W: torch.Tensor, b: torch.Tensor, data: torch.Tensor, cfg: TrainConfig,
+def train_many(W: torch.Tensor, b: torch.Tensor, data: torch.Tensor, cfg: TiedTrainConfig,
                seed: int = 0, progress: bool = False,
                importance: torch.Tensor | None = None) -> Trajectory:
     """Train models W (M, m, n), b (M, n) on their datasets `data` (M, N, n); `importance`
