@@ -8,7 +8,8 @@ import torch
 
 from othello.az.model import NetConfig, PolicyValueNet
 from othello.interp.concepts import board_properties, concept_scores, neuron_features
-from sae.metrics import loss_recovered, policy_kl, reconstruction_metrics, splice_metrics
+from othello.interp.splice import NetworkSplice, policy_kl
+from sae.metrics import loss_recovered, reconstruction_metrics, splice_metrics
 
 X = torch.tensor([[1.0, 0.0], [3.0, 2.0]])
 X_HAT = torch.tensor([[1.0, 1.0], [2.0, 2.0]])
@@ -54,14 +55,16 @@ def test_splice_metrics_limits():
     legal = torch.rand(64, 37) < 0.3
     legal[:, 0] = True
     mean = x.mean(0)
-    perfect = splice_metrics(net, 1, [(x, x.clone(), legal)], mean)
+    rows = np.arange(64)
+    splice = NetworkSplice(net, 1, x.numpy(), lambda r: legal.numpy()[r])
+    perfect = splice_metrics(splice, [(x, x.clone(), rows)], mean)
     assert perfect["policy_kl_sae"] == pytest.approx(0.0, abs=1e-6)
     assert perfect["policy_kl_recovered_vs_zero"] == pytest.approx(1.0)
     assert perfect["value_mse_recovered_vs_mean"] == pytest.approx(1.0)
-    zero = splice_metrics(net, 1, [(x, torch.zeros_like(x), legal)], mean)
+    zero = splice_metrics(splice, [(x, torch.zeros_like(x), rows)], mean)
     assert zero["policy_kl_zero"] > 0.01
     assert zero["policy_kl_recovered_vs_zero"] == pytest.approx(0.0, abs=1e-6)
-    averaged = splice_metrics(net, 1, [(x, mean.expand_as(x), legal)], mean)
+    averaged = splice_metrics(splice, [(x, mean.expand_as(x), rows)], mean)
     assert averaged["value_mse_recovered_vs_mean"] == pytest.approx(0.0, abs=1e-6)
 
 

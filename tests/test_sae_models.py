@@ -6,8 +6,9 @@ import torch
 
 import sae
 from common.io import CheckpointError
+from sae.archs.relu import ReluSAE
+from sae.archs.topk import TopKSAE, topk_relu
 from sae.data import split_rows
-from sae.models import ReluSAE, TopKSAE, topk_relu
 from sae.train import TrainConfig, train_sae
 
 
@@ -95,14 +96,14 @@ def test_save_load_round_trip_and_bad_files(tmp_path):
         sae.load(tmp_path / "arch.pt")
 
 
-@pytest.mark.parametrize("arch", ["relu", "topk"])
-def test_training_does_not_depend_on_the_units_of_the_activations(tmp_path, arch):
+@pytest.mark.parametrize("arch,hyper", [("relu", {"l1": 1.0}), ("topk", {"k": 3})])
+def test_training_does_not_depend_on_the_units_of_the_activations(tmp_path, arch, hyper):
     """The scale is fitted and stored: activations x 10 give the same features and a decoder
     x 10, so consumers see the same SAE in whatever units they hold."""
     x = np.random.default_rng(0).standard_normal((600, 8)).astype(np.float32)
     np.save(tmp_path / "a.npy", x)
     np.save(tmp_path / "b.npy", 10 * x)
-    cfg = TrainConfig(arch=arch, n_features=16, k=3, l1=1.0, steps=30, batch_size=64)
+    cfg = TrainConfig(arch=arch, n_features=16, hyper=hyper, steps=30, batch_size=64)
     split = split_rows(600, 0.2, seed=0)
     a, _ = train_sae(cfg, np.load(tmp_path / "a.npy", mmap_mode="r"), split, progress=False)
     b, _ = train_sae(cfg, np.load(tmp_path / "b.npy", mmap_mode="r"), split, progress=False)

@@ -55,8 +55,8 @@ def test_dead_latents_are_tracked_in_training(tmp_path):
     # A huge L1 penalty silences most latents (dead after 256 silent tokens); none without it.
     history = {}
     for l1 in (0.0, 1e4):
-        cfg = TrainConfig(arch="relu", n_features=16, l1=l1, warmup=0.0, steps=40,
-                          batch_size=64, dead_tokens=256, lr=1e-2)
+        cfg = TrainConfig(arch="relu", n_features=16, hyper={"l1": l1, "warmup": 0.0},
+                          steps=40, batch_size=64, dead_tokens=256, lr=1e-2)
         history[l1] = train_sae(cfg, acts, split_rows(512, 0.1, 0), progress=False,
                                 log_every=10)[1]
     assert history[1e4][0]["dead_fraction"] == 0.0
@@ -91,8 +91,8 @@ def test_topk_recovers_a_synthetic_dictionary(tmp_path):
     x, dictionary = synthetic(20_000, 32, 64, 3, 0.02, seed=0)
     np.save(tmp_path / "syn.npy", x)
     acts = open_acts(tmp_path / "syn.npy")
-    cfg = TrainConfig(arch="topk", n_features=64, k=3, steps=1500, batch_size=256, lr=3e-3,
-                      dead_tokens=20_000)
+    cfg = TrainConfig(arch="topk", n_features=64, hyper={"k": 3}, steps=1500, batch_size=256,
+                      lr=3e-3, dead_tokens=20_000)
     start = time.perf_counter()
     model, _ = train_sae(cfg, acts, split_rows(len(x), 0.05, 0), progress=False)
     seconds = time.perf_counter() - start

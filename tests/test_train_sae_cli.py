@@ -53,7 +53,7 @@ def test_collected_dataset_gets_splice_and_concept_metrics(tmp_path):
 
 @pytest.mark.parametrize("argv,message", [
     (["--features", "0"], "expected a number >= 1"),
-    (["--holdout", "1"], "--holdout must be strictly between 0 and 1"),
+    (["--holdout", "1"], "--holdout: must be strictly between 0 and 1"),
     (["--arch", "gated"], "invalid choice"),
 ])
 def test_bad_values_are_one_line_errors(argv, message, capsys):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from sae.evaluate import open_dataset
+from othello.interp.dataset import open_dataset
 from tests.vis_helpers import PROMOTED, make_sae_run
 from vis.generate_vis_data import main
 
@@ -19,7 +19,7 @@ def vis(tmp_path_factory):
                  "--top-k", "5"]) == 0
     data = open_dataset(root / "acts")
     with torch.no_grad():
-        acts = sae.encode(torch.from_numpy(np.array(data.acts))).numpy()
+        acts = sae.encode(torch.from_numpy(np.array(data.acts()))).numpy()
     shards = [json.loads((root / "data" / "acts" / folder.name / f"shard_00{i}.json").read_text())
               for i in range(2)]
     return {"root": root, "acts": acts, "data": data, "net": net,
@@ -65,13 +65,13 @@ def test_example_boards_are_absolute_colours_with_facts(vis):
     data = vis["data"]
     top = vis["features"][0]["top"][0]
     row = top["row"]
-    board = np.asarray(data.rows("boards", np.array([row])))[0]
-    black = bool(np.asarray(data.rows("black_to_move", np.array([row])))[0])
+    board = data.boards(np.array([row]))[0]
+    black = bool(data.black_to_move(np.array([row]))[0])
     mine = "X" if black else "O"
     assert top["black_to_move"] == black
     assert [c == mine for c in top["board"]] == list(board == 1)
     assert [c == "." for c in top["board"]] == list(board == 0)
-    legal = np.asarray(data.rows("legal", np.array([row])))[0]
+    legal = data.legal(np.array([row]))[0]
     assert top["legal"] == list(np.nonzero(legal)[0])
 
 
@@ -110,7 +110,7 @@ def test_bad_arguments_are_one_line_errors(argv, message, capsys):
     assert message in str(exc.value.code) + capsys.readouterr().err
 
 
-def test_script_runs_without_pythonpath_and_has_help():
+def test_script_has_help():
     import subprocess
     import sys
     out = subprocess.run([sys.executable, "vis/generate_vis_data.py", "--help"],

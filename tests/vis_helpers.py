@@ -7,7 +7,7 @@ import torch
 
 from othello.az.model import NetConfig, PolicyValueNet
 from othello.interp.activations import collect_dataset
-from sae.models import ReluSAE
+from sae.archs.relu import ReluSAE
 
 PROMOTED = 8  # c2: feature 0 writes the policy head's (centred) row of this move
 
