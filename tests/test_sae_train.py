@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from sae.data import ActivationsError, batches, open_acts, split_rows
+from sae.data import ActivationsError, batches, gather, open_acts, split_rows
 from sae.train import TrainConfig, lr_factor, train_sae, update_since_fired
 
 
@@ -26,6 +26,12 @@ def test_batches_cover_an_epoch_without_repeats():
     it = batches(acts, rows, 4, np.random.default_rng(0))
     seen = np.concatenate([next(it)[:, 0].numpy() / 2 for _ in range(4)])
     assert sorted(seen.astype(int).tolist()) == list(range(4, 20))
+
+
+def test_gather_keeps_the_order_asked_for():
+    acts = np.arange(20, dtype=np.float32).reshape(10, 2)
+    rows = np.array([7, 2, 9, 2, 0])  # unsorted, with a repeat
+    assert gather(acts, rows)[:, 0].tolist() == [14.0, 4.0, 18.0, 4.0, 0.0]
 
 
 def test_open_acts_rejects_bad_files(tmp_path):
