@@ -50,8 +50,9 @@ class GridBase:
     batch_size: int = knob(1024, "rows per training step", check=at_least(1))
     lr: float | None = knob(None, "Adam learning rate (None: each architecture's default)",
                             check=positive)
-    dead_tokens: int = knob(200_000, "a latent silent for this many training tokens is dead",
-                            check=at_least(1))
+    dead_tokens: int | None = knob(None, "a latent silent for this many training tokens is dead "
+                                   "(None: a tenth of the run's tokens, at most 10M)",
+                                   check=at_least(1))
     holdout: float = knob(0.05, "held-out fraction (at most 50,000 rows)", check=_open_unit)
     seed: int = knob(0, "seed of the split, the initialisation and the batches",
                      check=at_least(0))

@@ -4,7 +4,7 @@ Adam on shuffled minibatches from the memory-mapped activations, with the input 
 before training (E||x|| = sqrt(d) on the training rows), the architecture's own initialisation
 from a sample of the training rows, gradient-norm clipping, a constant learning rate decayed
 linearly to 0 over the last `decay` fraction of steps, and a count of the tokens since each latent
-last fired (latents silent for `dead_tokens` are dead; TopK feeds them to its AuxK loss).
+last fired (latents silent for `dead_window` tokens are dead; TopK feeds them to its AuxK loss).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from tqdm import tqdm
 from sae.archs import SAE, get
 from sae.data import Split, batches, gather, mean_norm
 
+DEAD_WINDOW_CAP = 10_000_000  # tokens: Gao et al.'s dead window
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -34,7 +36,7 @@ class TrainConfig:
     batch_size: int = 1024
     lr: float | None = None  # None: the architecture's default_lr
     decay: float = 0.2
-    dead_tokens: int = 200_000
+    dead_tokens: int | None = None  # None: DEAD_WINDOW_CAP or a tenth of the run (dead_window)
     grad_clip: float = 1.0
     seed: int = 0
 
@@ -48,6 +50,17 @@ class TrainConfig:
         elif not isinstance(hyper, cls.Config):
             raise TypeError(f"hyper for {self.arch} must be a {cls.Config.__name__} or a dict")
         object.__setattr__(self, "hyper", hyper)
+
+    @property
+    def dead_window(self) -> int:
+        """Training tokens a latent must stay silent to count as dead. Default: a tenth of the
+        tokens the run sees, capped at the paper's 10M (Gao et al.). The paper's runs see billions
+        of tokens; ours see 1e5-1e6, where 10M (or the old 200k) is longer than the run and AuxK
+        never starts. A tenth leaves AuxK 90% of the run, and a latent that fires on a fraction
+        p >= 10 / window of the rows is flagged dead by chance with probability < e^-10."""
+        if self.dead_tokens is not None:
+            return self.dead_tokens
+        return max(1, min(DEAD_WINDOW_CAP, self.steps * self.batch_size // 10))
 
     @property
     def learning_rate(self) -> float:
@@ -65,6 +78,7 @@ class TrainConfig:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         cls = get(self.arch)
         out.update(hyper=dataclasses.asdict(self.hyper), lr=self.learning_rate, name=self.name,
+                   dead_window=self.dead_window,
                    sparsity=cls.sparsity(self.hyper), label=cls.label(self.hyper))
         return out
 
@@ -106,7 +120,7 @@ def train_sae(cfg: TrainConfig, acts: np.ndarray, split: Split, progress: bool =
     bar = tqdm(range(cfg.steps), desc=cfg.name, disable=not progress, leave=False)
     for step in bar:
         xs = next(stream) * sae.scale
-        out = sae.loss(xs, step / cfg.steps, since_fired >= cfg.dead_tokens)
+        out = sae.loss(xs, step / cfg.steps, since_fired >= cfg.dead_window)
         opt.zero_grad(set_to_none=True)
         out.loss.backward()
         sae.before_step()
@@ -120,7 +134,7 @@ def train_sae(cfg: TrainConfig, acts: np.ndarray, split: Split, progress: bool =
             row = {"step": step, "loss": out.loss.item(), **out.parts,
                    "fvu_batch": out.parts["mse"] / float(xs.var(dim=0).sum()),
                    "l0_batch": float((out.features > 0).sum(dim=1).float().mean()),
-                   "dead_fraction": float((since_fired >= cfg.dead_tokens).float().mean())}
+                   "dead_fraction": float((since_fired >= cfg.dead_window).float().mean())}
             history.append(row)
             bar.set_postfix(loss=f"{row['loss']:.3g}", l0=f"{row['l0_batch']:.1f}")
             if log is not None:

@@ -55,6 +55,13 @@ def test_tokens_since_fired_hand_case():
     assert update_since_fired(since, feats).tolist() == [2, 0, 102]
 
 
+def test_dead_window_default_scales_with_the_run():
+    assert TrainConfig(steps=150, batch_size=1024).dead_window == 15_360  # a tenth of the run
+    assert TrainConfig(steps=10**6, batch_size=4096).dead_window == 10_000_000  # Gao et al.'s cap
+    assert TrainConfig(dead_tokens=256).dead_window == 256
+    assert TrainConfig(steps=150).to_dict()["dead_window"] == 15_360
+
+
 def test_dead_latents_are_tracked_in_training(tmp_path):
     np.save(tmp_path / "a.npy", np.random.default_rng(0).standard_normal((512, 8), np.float32))
     acts = open_acts(tmp_path / "a.npy")
