@@ -156,6 +156,5 @@ def flat(result: dict) -> dict:
     for key, value in result.get("splice", {}).items():
         row[key] = value
     for group, scores in result.get("concepts", {}).items():
-        row[f"coverage_{group}"] = scores["coverage"]
-        row[f"reconstruction_{group}"] = scores["reconstruction"]
+        row.update({f"{key}_{group}": v for key, v in scores.items() if not key.endswith("_t")})
     return row
