@@ -60,7 +60,9 @@ class TopKSAE(SAE):
     arch = "topk"
     title = "TopK"
     Config = TopKConfig
-    default_lr = 1e-3
+    # With the normalised loss the trainer's gradient clipping (norm 1) never binds; at 1e-3 the
+    # quick grid's FVU rose from 0.19 to 0.22 (topk_f256_k32), at 3e-3 it is 0.15.
+    default_lr = 3e-3
     grid = {"k": (8, 16, 32, 64)}
     quick_grid = {"k": (8, 32)}
     subtract_dec_bias = True
