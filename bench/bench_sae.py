@@ -16,18 +16,35 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from common.config import add_config_flags, add_run_flags, at_least, config_from_args, knob
+from common.process import setup_process
 from sae.data import batches, open_acts, split_rows
 from sae.train import TrainConfig, train_sae
 
 OUT = Path(__file__).with_name("sae.json")
 D, F = 256, 4096
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    short: int = knob(5, "steps of the shorter run (step time = difference of two runs)",
+                      check=at_least(1))
+    long: int = knob(30, "steps of the longer run", check=at_least(2))
+    rows: int = knob(200_000, "rows of the random activations file", check=at_least(8192))
+    repeats: int = knob(10, "runs of each matmul shape (the best one counts)", check=at_least(1))
+
+
+DEFAULT = BenchConfig()
+QUICK = replace(DEFAULT, short=2, long=8)
 
 
 def matmul_gflops(batch: int, repeats: int) -> float:
@@ -51,8 +68,7 @@ def step_seconds(cfg: TrainConfig, acts: np.ndarray, short: int, long: int) -> f
     times = []
     for steps in (short, long):
         start = time.perf_counter()
-        train_sae(TrainConfig(**{**cfg.__dict__, "steps": steps}), acts, split, progress=False,
-                  log_every=10**9)
+        train_sae(replace(cfg, steps=steps), acts, split, progress=False, log_every=10**9)
         times.append(time.perf_counter() - start)
     return (times[1] - times[0]) / (long - short)
 
@@ -65,24 +81,28 @@ def gather_rate(acts: np.ndarray, batch: int, count: int) -> float:
     return batch * count / (time.perf_counter() - start)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer steps per measurement")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    short, long = (2, 8) if args.quick else (5, 30)
+    add_config_flags(parser, BenchConfig, presets={"quick": QUICK})
+    add_run_flags(parser, out=f"JSON file, default {OUT}", quick="fewer steps per measurement")
+    args = parser.parse_args(argv)
+    setup_process(threads=1, plots=False)
+    cfg_b, _ = config_from_args(args, BenchConfig, QUICK if args.quick else DEFAULT)
+    short, long = cfg_b.short, cfg_b.long
+    out = args.out or OUT
     results = {"d": D, "features": F, "threads": 1, "runs": []}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "acts.npy"
-        np.save(path, np.random.default_rng(0).standard_normal((200_000, D), np.float32))
+        np.save(path, np.random.default_rng(0).standard_normal((cfg_b.rows, D), np.float32))
         acts = open_acts(path)
         results["gather_rows_per_s"] = gather_rate(acts, 1024, 50)
         print(f"memory-mapped minibatch reads: {results['gather_rows_per_s']:,.0f} rows/s")
         print(f"{'arch':>5} {'batch':>5} {'step ms':>8} {'acts/s':>8} {'GFLOP/s':>8} "
               f"{'mm peak':>8} {'fraction':>8}")
         for arch, batch in (("relu", 1024), ("relu", 4096), ("topk", 1024), ("topk", 4096)):
-            peak = matmul_gflops(batch, 10)
-            cfg = TrainConfig(arch=arch, n_features=F, k=32, batch_size=batch)
+            peak = matmul_gflops(batch, cfg_b.repeats)
+            cfg = TrainConfig(arch=arch, n_features=F, hyper={"k": 32} if arch == "topk" else None,
+                              batch_size=batch)
             seconds = step_seconds(cfg, acts, short, long)
             rate = batch / seconds
             achieved = 10 * D * F * rate / 1e9
@@ -91,9 +111,10 @@ def main() -> None:
             results["runs"].append(row)
             print(f"{arch:>5} {batch:>5} {seconds * 1e3:>8.1f} {rate:>8.0f} {achieved:>8.1f} "
                   f"{peak:>8.1f} {achieved / peak:>8.2f}", flush=True)
-    OUT.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {OUT}")
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {out}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -18,22 +18,31 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common.config import add_config_flags, add_run_flags, at_least, config_from_args, knob
+from common.io import REPO_ROOT, code_version, write_json
+from vis.browser import INSTALL_HINT, find_chromium, make_site, serve, wait_feature
 
-from common.io import code_version, write_json  # noqa: E402
-from vis.browser import INSTALL_HINT, find_chromium, make_site, serve, wait_feature  # noqa: E402
+ROOT = REPO_ROOT
 
 
-def main() -> int:
+@dataclass(frozen=True)
+class BenchConfig:
+    data: Path = knob(ROOT / "vis" / "data", "the generated browser data")
+    sae: str | None = knob(None, "SAE id (default: the one with most features)")
+    screenshots: Path = knob(ROOT / "results" / "vis", "folder of the README screenshots")
+    repeats: int = knob(5, "page loads measured (medians reported)", check=at_least(1))
+
+
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", type=Path, default=ROOT / "vis" / "data")
-    p.add_argument("--sae", default=None, help="SAE id (default: the one with most features)")
-    p.add_argument("--screenshots", type=Path, default=ROOT / "results" / "vis")
-    p.add_argument("--repeats", type=int, default=5)
-    args = p.parse_args()
+    add_config_flags(p, BenchConfig)
+    add_run_flags(p, out="JSON file, default bench/vis.json")
+    ns = p.parse_args(argv)
+    args, _ = config_from_args(ns, BenchConfig, BenchConfig())
+    out_json = ns.out or ROOT / "bench" / "vis.json"
     chromium = find_chromium()
     if chromium is None:
         raise SystemExit(INSTALL_HINT)
@@ -106,7 +115,7 @@ def main() -> int:
                      ("jump_new_shard_s", "jump to an unloaded shard")):
         print(f"  {label:27s} {1e3 * out[k]:7.0f} ms  "
               f"({out[k] / out['index_only_s']:.2f}x baseline)")
-    write_json(ROOT / "bench" / "vis.json", out)
+    write_json(out_json, out)
     write_json(args.screenshots / "meta.json",
                {"config": {"data": str(args.data), "sae": sae["id"],
                            "feature": out["screenshot_feature"]},

@@ -3,9 +3,8 @@
     python othello/collect_activations.py                       # the agent, block 2, 1M positions
     python othello/collect_activations.py --checkpoint random --quick   # seeded random weights
 
-Writes runs/activations/<name>/ (see othello/interp/activations.py for the files) with a
-meta.json that names the source checkpoint and its SHA-256, the blocks, the count per source
-and the seed.
+Writes runs/activations/<name>/ (the format: othello/interp/dataset.py) with a meta.json that
+names the source checkpoint and its SHA-256, the layers, the count per source and the seed.
 """
 
 from __future__ import annotations
@@ -14,58 +13,33 @@ import argparse
 import sys
 from pathlib import Path
 
-if not __package__:  # run as a file: import the project, not sibling modules, by their full names
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+from common.cli import maybe_wandb
+from common.config import add_config_flags, add_run_flags, config_dict, config_from_args
+from common.io import REPO_ROOT, CheckpointError, code_version
+from common.process import setup_process
+from othello.interp.activations import DEFAULT, QUICK, CollectConfig, collect, dataset_name
 
-import torch  # noqa: E402
 
-from common.cli import maybe_wandb, nonnegative_int, positive_float, positive_int  # noqa: E402
-from common.io import REPO_ROOT, CheckpointError, code_version  # noqa: E402
-from othello.interp.activations import (  # noqa: E402
-    DEFAULT_CHECKPOINT,
-    QUICK_POSITIONS,
-    collect_dataset,
-    dataset_name,
-    load_source,
-)
+def default_out(config: CollectConfig, quick: bool) -> Path:
+    """runs/activations/<checkpoint stem ('random' for random weights)>[-quick]."""
+    return REPO_ROOT / "runs" / "activations" / dataset_name(config.checkpoint, quick)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT),
-                        help="network checkpoint, or 'random' for seeded random weights "
-                             "(default: %(default)s)")
-    parser.add_argument("--blocks", type=nonnegative_int, nargs="+", default=[2],
-                        help="residual stream after these blocks (0 = embedding; default 2)")
-    parser.add_argument("--positions", type=positive_int, default=1_000_000,
-                        help="distinct positions to collect (default %(default)s)")
-    parser.add_argument("--temperature", type=positive_float, default=1.0,
-                        help="softmax temperature of the network's moves in its games")
-    parser.add_argument("--name", help="dataset name (default: the checkpoint's file stem, "
-                                       "'random' for random weights; '-quick' added by --quick)")
-    parser.add_argument("--out-root", type=Path, default=REPO_ROOT / "runs" / "activations",
-                        help="parent folder of the dataset (default runs/activations)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_POSITIONS} positions (seconds)")
-    parser.add_argument("--seed", type=nonnegative_int, default=0)
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    add_config_flags(parser, CollectConfig, presets={"quick": QUICK})
+    add_run_flags(parser, out="default runs/activations/<checkpoint stem>[-quick]",
+                  quick=f"{QUICK.positions} positions (seconds)")
     parser.add_argument("--wandb", action="store_true", help="log the counts offline")
     args = parser.parse_args(argv)
-
-    version = code_version()
-    torch.set_num_threads(1)
+    setup_process(plots=False)
+    config, _ = config_from_args(args, CollectConfig, QUICK if args.quick else DEFAULT)
+    out = args.out or default_out(config, args.quick)
+    run = maybe_wandb(args.wandb, "collect_activations", {**config_dict(config), "out": str(out)})
     try:
-        net, source = load_source(args.checkpoint, args.seed)
-    except CheckpointError as e:
+        meta = collect(config, out, progress=not args.no_progress, code=code_version())
+    except (CheckpointError, ValueError) as e:
         parser.exit(2, f"error: {e}\n")
-    if any(k > net.config.blocks for k in args.blocks):
-        parser.exit(2, f"error: --blocks must be in 0..{net.config.blocks} for this network\n")
-    positions = QUICK_POSITIONS if args.quick else args.positions
-    out = args.out_root / (args.name or dataset_name(args.checkpoint, args.quick))
-    config = {**vars(args), "out_root": str(args.out_root), "out": str(out)}
-    run = maybe_wandb(args.wandb, "collect_activations", config)
-    meta = collect_dataset(net, source, out, positions, args.blocks, args.seed,
-                           args.temperature, progress=not args.no_progress, code=version)
     if run is not None:
         run.log({"count": meta["count"], "seconds": meta["seconds"], **meta["per_source"]})
         run.finish()

@@ -1,8 +1,10 @@
-"""Sparse autoencoders: architectures (`sae.models`), training (`sae.train`), metrics.
+"""Sparse autoencoders on [N, d] arrays: architectures (`sae.archs`, one file each), data
+(`sae.data`), training (`sae.train`), metrics, evaluation, the grid, plots and feature statistics.
+Nothing here knows what produced the activations (see DESIGN.md: sae/ never imports othello/).
 
 `sae.load(path)` rebuilds a saved SAE whatever its architecture.
 """
 
-from sae.models import ARCHS, SAE, build, load
+from sae.archs import ARCHS, SAE, build, load, register
 
-__all__ = ["ARCHS", "SAE", "build", "load"]
+__all__ = ["ARCHS", "SAE", "build", "load", "register"]

@@ -1,8 +1,9 @@
 """Activations on disk: a memory-mapped `[N, d]` float array, a shuffled held-out split, batches.
 
 The split shuffles the row indices before cutting them (collected activations come in game
-order, so a contiguous cut would hold out whole games and openings). Batches gather sorted row
-indices from the memory map, so the file never has to fit in memory.
+order, so a contiguous cut would hold out whole games and openings). `gather` reads rows from the
+memory map (in increasing order, and returns them in the order asked for), so the file never has
+to fit in memory.
 """
 
 from __future__ import annotations
@@ -54,8 +55,13 @@ def split_rows(n: int, holdout: float, seed: int, max_test: int | None = None) -
 
 
 def gather(acts: np.ndarray, rows: np.ndarray) -> torch.Tensor:
-    """float32 tensor of the given rows (read in increasing order from the memory map)."""
-    return torch.from_numpy(np.ascontiguousarray(acts[np.sort(rows)], dtype=np.float32))
+    """float32 tensor of the given rows, in the order given (repeats allowed); read from the
+    memory map in increasing row order."""
+    rows = np.asarray(rows)
+    order = np.argsort(rows, kind="stable")
+    out = np.empty((len(rows), acts.shape[1]), dtype=np.float32)
+    out[order] = acts[rows[order]]
+    return torch.from_numpy(out)
 
 
 def batches(acts: np.ndarray, rows: np.ndarray, batch_size: int,

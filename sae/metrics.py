@@ -7,20 +7,19 @@ Definitions (all sums over the evaluation rows and the d dimensions):
 - l0: mean number of non-zero features per row.
 - dead_fraction: features that never fire on the evaluation rows; dense_fraction: features that
   fire on more than `dense_threshold` of them.
-- Splicing: the network is run from the reconstruction in place of the stream at its block.
-  policy_kl is KL(original || spliced) between the policies softmaxed over the legal moves;
-  value_mse is the mean squared change of the value. "Loss recovered" against an ablation A
-  (zero stream, or the mean stream of the evaluation rows) is 1 - KL_sae / KL_A (and likewise for
-  the value MSE): 1 means the splice costs nothing, 0 that it is as bad as deleting the stream.
+- Splicing: a downstream model (a `Splice` callback, e.g. othello.interp.splice) is run from the
+  reconstruction in place of the activations, and reports per-row losses against its clean
+  outputs. "Loss recovered" against an ablation A (zero activations, or the mean of the evaluation
+  rows) is (L_A - L_sae) / (L_A - L_clean): 1 means the splice costs nothing, 0 that it is as bad
+  as deleting the activations.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+import numpy as np
 import torch
-
-from othello.az.model import PolicyValueNet
 
 
 def reconstruction_metrics(batches: Iterable[tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
@@ -48,41 +47,36 @@ def reconstruction_metrics(batches: Iterable[tuple[torch.Tensor, torch.Tensor, t
             "dense_fraction": float((freq > dense_threshold).double().mean()), "rows": n}
 
 
-def legal_log_policy(logits: torch.Tensor, legal: torch.Tensor) -> torch.Tensor:
-    """Log-probabilities over the legal moves (illegal entries -inf)."""
-    return logits.masked_fill(~legal, float("-inf")).log_softmax(dim=-1)
-
-
-def policy_kl(logits_p: torch.Tensor, logits_q: torch.Tensor, legal: torch.Tensor) -> torch.Tensor:
-    """KL(p || q) per row between the legal-move policies of two logit tensors."""
-    logp, logq = legal_log_policy(logits_p, legal), legal_log_policy(logits_q, legal)
-    return torch.where(legal, logp.exp() * (logp - logq), 0.0).sum(dim=-1)
+Splice = Callable[[torch.Tensor, np.ndarray], dict[str, torch.Tensor]]
+"""A downstream model run from replacement activations: `splice(stream, rows)` takes a batch
+`[B, d]` standing in for the activations of dataset rows `rows` `[B]` (original units) and returns
+{loss name: per-row loss `[B]`} of the model's outputs against its outputs on the clean rows."""
 
 
 @torch.no_grad()
-def splice_metrics(net: PolicyValueNet, block: int,
-                   batches: Iterable[tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
+def splice_metrics(splice: Splice,
+                   batches: Iterable[tuple[torch.Tensor, torch.Tensor, np.ndarray]],
                    mean_stream: torch.Tensor) -> dict[str, float]:
-    """Policy KL and value MSE of splicing `x_hat` (and of zero / mean ablation) for
-    `(x, x_hat, legal)` batches; plus loss recovered against both ablations."""
-    sums = {f"{m}_{w}": 0.0 for m in ("policy_kl", "value_mse") for w in ("sae", "zero", "mean")}
+    """Mean downstream losses of splicing the clean rows, `x_hat`, zeros and `mean_stream`, for
+    `(x, x_hat, rows)` batches; plus loss recovered against both ablations (`<loss>_sae`,
+    `<loss>_zero`, `<loss>_mean`, `<loss>_clean`, `<loss>_recovered_vs_zero`, ...)."""
+    sums: dict[str, float] = {}
     n = 0
-    for x, x_hat, legal in batches:
-        logits, value = net.forward_from(x, block)
-        variants = {"sae": x_hat, "zero": torch.zeros_like(x),
+    for x, x_hat, rows in batches:
+        variants = {"clean": x, "sae": x_hat, "zero": torch.zeros_like(x),
                     "mean": mean_stream.expand_as(x)}
         for name, stream in variants.items():
-            lg, v = net.forward_from(stream, block)
-            sums[f"policy_kl_{name}"] += float(policy_kl(logits, lg, legal).double().sum())
-            sums[f"value_mse_{name}"] += float((v - value).double().pow(2).sum())
+            for loss, per_row in splice(stream, rows).items():
+                key = f"{loss}_{name}"
+                sums[key] = sums.get(key, 0.0) + float(per_row.double().sum())
         n += x.shape[0]
     if not n:
         raise ValueError("no evaluation rows")
     out = {k: v / n for k, v in sums.items()}
-    for m in ("policy_kl", "value_mse"):
+    for loss in sorted({k.rsplit("_", 1)[0] for k in sums}):
         for ablation in ("zero", "mean"):
-            out[f"{m}_recovered_vs_{ablation}"] = loss_recovered(out[f"{m}_sae"],
-                                                                 out[f"{m}_{ablation}"])
+            out[f"{loss}_recovered_vs_{ablation}"] = loss_recovered(
+                out[f"{loss}_sae"], out[f"{loss}_{ablation}"], out[f"{loss}_clean"])
     return out
 
 

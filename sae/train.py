@@ -1,56 +1,86 @@
-"""Training loop shared by every SAE architecture.
+"""Training loop shared by every SAE architecture (see `sae.archs`).
 
 Adam on shuffled minibatches from the memory-mapped activations, with the input scale fixed
-before training (E||x|| = sqrt(d) on the training rows), gradient-norm clipping, a constant
-learning rate decayed linearly to 0 over the last `decay` fraction of steps, and a count of the
-tokens since each latent last fired (latents silent for `dead_tokens` are dead; TopK feeds them to
-its AuxK loss).
+before training (E||x|| = sqrt(d) on the training rows), the architecture's own initialisation
+from a sample of the training rows, gradient-norm clipping, a constant learning rate decayed
+linearly to 0 over the last `decay` fraction of steps, and a count of the tokens since each latent
+last fired (latents silent for `dead_window` tokens are dead; TopK feeds them to its AuxK loss).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
+from sae.archs import SAE, get
 from sae.data import Split, batches, gather, mean_norm
-from sae.models import SAE, build
 
-DEFAULT_LR = {"relu": 1e-3, "topk": 1e-3}  # chosen for the few hundred steps we can afford
+DEAD_WINDOW_CAP = 10_000_000  # tokens: Gao et al.'s dead window
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One SAE's training run (architecture, size, sparsity knob, schedule, seed)."""
+    """One SAE's training run (architecture and its hyper-parameters, size, schedule, seed)."""
 
     arch: str = "relu"
     n_features: int = 1024
-    l1: float = 5.0  # relu: sparsity coefficient lambda
-    k: int = 32  # topk: active latents per input
+    hyper: Any = None  # the architecture's Config (or a dict of its fields; None: its defaults)
     steps: int = 500
     batch_size: int = 1024
-    lr: float | None = None  # None: DEFAULT_LR[arch]
+    lr: float | None = None  # None: the architecture's default_lr
     decay: float = 0.2
-    warmup: float = 0.05  # relu: lambda warm-up fraction
-    dead_tokens: int = 200_000
+    dead_tokens: int | None = None  # None: DEAD_WINDOW_CAP or a tenth of the run (dead_window)
     grad_clip: float = 1.0
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        cls = get(self.arch)
+        hyper = self.hyper
+        if hyper is None:
+            hyper = cls.Config()
+        elif isinstance(hyper, dict):
+            hyper = cls.Config(**hyper)
+        elif not isinstance(hyper, cls.Config):
+            raise TypeError(f"hyper for {self.arch} must be a {cls.Config.__name__} or a dict")
+        object.__setattr__(self, "hyper", hyper)
+
+    @property
+    def dead_window(self) -> int:
+        """Training tokens a latent must stay silent to count as dead. Default: a tenth of the
+        tokens the run sees, capped at the paper's 10M (Gao et al.). The paper's runs see billions
+        of tokens; ours see 1e5-1e6, where 10M (or the old 200k) is longer than the run and AuxK
+        never starts. A tenth leaves AuxK 90% of the run, and a latent that fires on a fraction
+        p >= 10 / window of the rows is flagged dead by chance with probability < e^-10."""
+        if self.dead_tokens is not None:
+            return self.dead_tokens
+        return max(1, min(DEAD_WINDOW_CAP, self.steps * self.batch_size // 10))
+
     @property
     def learning_rate(self) -> float:
-        return self.lr if self.lr is not None else DEFAULT_LR[self.arch]
+        return self.lr if self.lr is not None else get(self.arch).default_lr
 
     @property
     def name(self) -> str:
-        knob = f"l1_{self.l1:g}" if self.arch == "relu" else f"k{self.k}"
-        return f"{self.arch}_f{self.n_features}_{knob}"
+        cls = get(self.arch)
+        extra = [f"{f.name}{getattr(self.hyper, f.name)}"
+                 for f in dataclasses.fields(self.hyper)
+                 if f.name not in cls.grid and getattr(self.hyper, f.name) != f.default]
+        return "_".join([f"{self.arch}_f{self.n_features}", cls.tag(self.hyper), *extra]).strip("_")
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "lr": self.learning_rate, "name": self.name}
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        cls = get(self.arch)
+        out.update(hyper=dataclasses.asdict(self.hyper), lr=self.learning_rate, name=self.name,
+                   dead_window=self.dead_window,
+                   sparsity=cls.sparsity(self.hyper), label=cls.label(self.hyper))
+        return out
 
 
 def make_sae(cfg: TrainConfig, acts: np.ndarray, rows: np.ndarray) -> SAE:
@@ -58,13 +88,9 @@ def make_sae(cfg: TrainConfig, acts: np.ndarray, rows: np.ndarray) -> SAE:
     d = acts.shape[1]
     scale = math.sqrt(d) / mean_norm(acts, rows, seed=cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    if cfg.arch == "relu":
-        sae = build("relu", d, cfg.n_features, scale, l1=cfg.l1, warmup=cfg.warmup)
-        sae.init_weights(gen, dec_norm=0.1)
-    else:
-        sae = build(cfg.arch, d, cfg.n_features, scale, k=cfg.k)
-        sample = rows[np.random.default_rng(cfg.seed).permutation(len(rows))[:20_000]]
-        sae.init_weights(gen, dec_norm=1.0, dec_bias=gather(acts, sample).mean(0) * scale)
+    sae = get(cfg.arch)(d, cfg.n_features, scale, hp=cfg.hyper)
+    sample = rows[np.random.default_rng(cfg.seed).permutation(len(rows))[:20_000]]
+    sae.initialise(gen, gather(acts, sample) * scale)
     return sae
 
 
@@ -84,7 +110,6 @@ def train_sae(cfg: TrainConfig, acts: np.ndarray, split: Split, progress: bool =
               log: Callable[[dict], None] | None = None,
               log_every: int = 50) -> tuple[SAE, list[dict]]:
     """Train one SAE on `acts[split.train]`; returns the model and a short loss history."""
-    torch.manual_seed(cfg.seed)
     sae = make_sae(cfg, acts, split.train).train()
     opt = torch.optim.Adam(sae.parameters(), lr=cfg.learning_rate)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg.steps, cfg.decay))
@@ -95,7 +120,7 @@ def train_sae(cfg: TrainConfig, acts: np.ndarray, split: Split, progress: bool =
     bar = tqdm(range(cfg.steps), desc=cfg.name, disable=not progress, leave=False)
     for step in bar:
         xs = next(stream) * sae.scale
-        out = sae.loss(xs, step / cfg.steps, since_fired >= cfg.dead_tokens)
+        out = sae.loss(xs, step / cfg.steps, since_fired >= cfg.dead_window)
         opt.zero_grad(set_to_none=True)
         out.loss.backward()
         sae.before_step()
@@ -109,7 +134,7 @@ def train_sae(cfg: TrainConfig, acts: np.ndarray, split: Split, progress: bool =
             row = {"step": step, "loss": out.loss.item(), **out.parts,
                    "fvu_batch": out.parts["mse"] / float(xs.var(dim=0).sum()),
                    "l0_batch": float((out.features > 0).sum(dim=1).float().mean()),
-                   "dead_fraction": float((since_fired >= cfg.dead_tokens).float().mean())}
+                   "dead_fraction": float((since_fired >= cfg.dead_window).float().mean())}
             history.append(row)
             bar.set_postfix(loss=f"{row['loss']:.3g}", l0=f"{row['l0_batch']:.1f}")
             if log is not None:

@@ -119,5 +119,5 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: checkpoint not found") and "\n" not in err
     with pytest.raises(SystemExit):
-        collect_main(["--checkpoint", "random", "--blocks", "9"])
-    assert "--blocks must be in 0..4" in capsys.readouterr().err
+        collect_main(["--checkpoint", "random", "--layers", "9"])
+    assert "--layers must be in 0..4" in capsys.readouterr().err

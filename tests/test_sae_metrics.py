@@ -8,7 +8,8 @@ import torch
 
 from othello.az.model import NetConfig, PolicyValueNet
 from othello.interp.concepts import board_properties, concept_scores, neuron_features
-from sae.metrics import loss_recovered, policy_kl, reconstruction_metrics, splice_metrics
+from othello.interp.splice import NetworkSplice, policy_kl
+from sae.metrics import loss_recovered, reconstruction_metrics, splice_metrics
 
 X = torch.tensor([[1.0, 0.0], [3.0, 2.0]])
 X_HAT = torch.tensor([[1.0, 1.0], [2.0, 2.0]])
@@ -54,14 +55,16 @@ def test_splice_metrics_limits():
     legal = torch.rand(64, 37) < 0.3
     legal[:, 0] = True
     mean = x.mean(0)
-    perfect = splice_metrics(net, 1, [(x, x.clone(), legal)], mean)
+    rows = np.arange(64)
+    splice = NetworkSplice(net, 1, x.numpy(), lambda r: legal.numpy()[r])
+    perfect = splice_metrics(splice, [(x, x.clone(), rows)], mean)
     assert perfect["policy_kl_sae"] == pytest.approx(0.0, abs=1e-6)
     assert perfect["policy_kl_recovered_vs_zero"] == pytest.approx(1.0)
     assert perfect["value_mse_recovered_vs_mean"] == pytest.approx(1.0)
-    zero = splice_metrics(net, 1, [(x, torch.zeros_like(x), legal)], mean)
+    zero = splice_metrics(splice, [(x, torch.zeros_like(x), rows)], mean)
     assert zero["policy_kl_zero"] > 0.01
     assert zero["policy_kl_recovered_vs_zero"] == pytest.approx(0.0, abs=1e-6)
-    averaged = splice_metrics(net, 1, [(x, mean.expand_as(x), legal)], mean)
+    averaged = splice_metrics(splice, [(x, mean.expand_as(x), rows)], mean)
     assert averaged["value_mse_recovered_vs_mean"] == pytest.approx(0.0, abs=1e-6)
 
 
@@ -72,8 +75,38 @@ def test_coverage_hand_case():
     # t in 0..0.4: feature 0 fires {0} (F1 for p 2/3), feature 1 fires {0,1,2} (p: 0.8, q: 0.4)
     # -> mean (0.8 + 0.4) / 2 = 0.6. t >= 0.5: feature 1 fires {1,2}: p 2/3 (feature 0), q 0.5.
     out = concept_scores(feats, props, groups={"a": ("a",)})
-    assert out["a"]["coverage"] == pytest.approx(0.6)
+    assert out["a"]["coverage_occurring"] == pytest.approx(0.6)
+    assert out["a"]["coverage_occurring_t"] == 0.0
+    # Karvonen et al. divide by every property, r included (F1 0): t = 0: (0.8 + 0.4 + 0) / 3;
+    # t = 0.5: (2/3 + 0.5) / 3 = 0.389 -> 0.4 at t = 0
+    assert out["a"]["coverage"] == pytest.approx(0.4)
     assert out["a"]["coverage_t"] == 0.0
+
+
+def test_reconstruction_counts_a_square_with_a_true_and_a_false_positive_as_false():
+    """One square, classes mine / theirs (every row one of them). Feature A fires exactly on the
+    mine rows, B on the theirs rows, except on five held-out mine rows where B fires too: there
+    the square is predicted mine (true) and theirs (false). Held-out: TP = 30 (every row's true
+    class), FP = 5, FN = 0 -> per class F1 = 60 / 65; per square (Karvonen et al.) those five
+    squares are false positives only: TP = 25, FP = 5, FN = 0 -> F1 = 50 / 55."""
+    n = 60
+    mine = np.arange(n) % 2 == 0
+    ev = np.random.default_rng(0).permutation(n)[n // 2:]
+    sel = np.setdiff1d(np.arange(n), ev)
+    assert mine[sel].sum() >= 10 and (~mine[sel]).sum() >= 10  # both kept as precise
+    both = ev[mine[ev]][:5]
+    a = mine.astype(np.float32)
+    b = (~mine).astype(np.float32)
+    b[both] = 1.0
+    props = {"mine": mine[:, None], "theirs": ~mine[:, None]}
+    out = concept_scores(torch.from_numpy(np.stack([a, b], 1)), props,
+                         groups={"board": ("mine", "theirs")})
+    assert out["board"]["reconstruction_per_class"] == pytest.approx(60 / 65)
+    assert out["board"]["reconstruction"] == pytest.approx(50 / 55)
+    # one class per square: nothing to adjust, both variants agree
+    single = concept_scores(torch.from_numpy(np.stack([a, b], 1)), props,
+                            groups={"theirs": ("theirs",)})["theirs"]
+    assert single["reconstruction"] == single["reconstruction_per_class"] < 1
 
 
 def test_board_reconstruction_selects_precise_features():

@@ -6,8 +6,9 @@ import torch
 
 import sae
 from common.io import CheckpointError
+from sae.archs.relu import ReluSAE
+from sae.archs.topk import TopKSAE, geometric_median, topk_relu
 from sae.data import split_rows
-from sae.models import ReluSAE, TopKSAE, topk_relu
 from sae.train import TrainConfig, train_sae
 
 
@@ -66,7 +67,8 @@ def test_topk_auxk_and_decoder_constraint():
     assert "aux" not in none_dead.parts
     all_dead = model.loss(xs, 0.5, torch.ones(16, dtype=torch.bool))
     assert all_dead.parts["aux"] > 0
-    assert all_dead.loss.item() == pytest.approx(all_dead.parts["mse"] + all_dead.parts["aux"] / 32)
+    assert all_dead.loss.item() == pytest.approx(all_dead.parts["nmse"]
+                                                 + all_dead.parts["aux"] / 32)
     all_dead.loss.backward()
     model.before_step()  # gradient has no component along each decoder row
     radial = (model.dec_weight.grad * model.dec_weight).sum(dim=1)
@@ -76,6 +78,72 @@ def test_topk_auxk_and_decoder_constraint():
         model.dec_weight.mul_(3.0)
     model.after_step()
     torch.testing.assert_close(model.dec_weight.norm(dim=1), torch.ones(16))
+
+
+def _hand_topk() -> TopKSAE:
+    """d = 2, four unit decoder rows w0 = (1, 0), w1 = (0, 1), w2 = (0.6, 0.8), w3 = (0.8, -0.6);
+    tied encoder, zero biases, k = 1, k_aux = 1; the data variance is set to 2."""
+    model = TopKSAE(2, 4, k=1, k_aux=1)
+    w = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8], [0.8, -0.6]])
+    with torch.no_grad():
+        model.dec_weight.copy_(w)
+        model.enc_weight.copy_(w.T)
+        model.enc_bias.zero_()
+        model.dec_bias.zero_()
+        model.data_var.fill_(2.0)
+    return model
+
+
+def test_auxk_hand_case():
+    """x_a = (3, 1): pre-activations (3, 1, 2.6, 1.8), TopK keeps w0 -> x_hat (3, 0), residual
+    e_a = (0, 1). x_b = (0, 2): pre (0, 2, 1.6, -1.2), keeps w1 -> x_hat = x, e_b = (0, 0).
+    Main term: squared errors (1 + 0) / 2 = 0.5 over the data variance 2 -> 0.25.
+    Latents 2 and 3 dead: the largest dead pre-activation is w2's in both rows (2.6, 1.6), so
+    e_hat_a = 2.6 w2 = (1.56, 2.08), e_hat_b = 1.6 w2 = (0.96, 1.28); squared errors 3.6 and 2.56,
+    mean 3.08; the residual's batch variance: mean (0, 0.5), deviations 0.25 each -> 0.25;
+    AuxK = 3.08 / 0.25 = 12.32; total = 0.25 + 12.32 / 32 = 0.635.
+    Wrong variants give: live latents instead of dead (w0, w1: errors 10 and 4) 28; no
+    normalisation 3.08; no coefficient 12.57; main term over the batch variance 2.5: 0.2."""
+    model = _hand_topk()
+    xs = torch.tensor([[3.0, 1.0], [0.0, 2.0]])
+    dead = torch.tensor([False, False, True, True])
+    out = model.loss(xs, 0.5, dead)
+    assert out.parts["mse"] == pytest.approx(0.5)
+    assert out.parts["nmse"] == pytest.approx(0.25)
+    assert out.parts["aux_mse"] == pytest.approx(3.08)
+    assert out.parts["aux"] == pytest.approx(12.32)
+    assert out.loss.item() == pytest.approx(0.635)
+    assert "aux" not in model.loss(xs, 0.5, torch.zeros(4, dtype=torch.bool)).parts
+    # the AuxK gradient reaches the dead latents only, and not through x_hat (detached residual)
+    out_aux, _ = model.aux_loss(model.pre_scaled(xs), (xs - model(xs)).detach(), dead)
+    out_aux.backward()
+    assert model.dec_weight.grad[:2].abs().max() == 0
+    assert model.dec_weight.grad[2].abs().max() > 0
+    # no live latent is ever used, however large its pre-activation
+    wide = TopKSAE(2, 4, k=1, k_aux=4)
+    wide.load_state_dict(model.state_dict())
+    _, sq = wide.aux_loss(model.pre_scaled(xs).detach(), torch.zeros(2, 2), dead)
+    # k_aux = 4 > 2 dead latents: both dead ones, never the live w0 / w1; ReLU'd:
+    # e_hat_a = 2.6 w2 + 1.8 w3 = (3.0, 1.0), e_hat_b = 1.6 w2 + 0 w3 = (0.96, 1.28)
+    assert float(sq.detach()) == pytest.approx((9 + 1 + 0.9216 + 1.6384) / 2)
+
+
+def test_topk_initialisation_geometric_median_and_variance():
+    # the Fermat point of a triangle with all angles < 120 degrees: for this equilateral one,
+    # its centre
+    tri = torch.tensor([[0.0, 0.0], [2.0, 0.0], [1.0, 3 ** 0.5]])
+    torch.testing.assert_close(geometric_median(tri), torch.tensor([1.0, 3 ** -0.5]),
+                               atol=1e-4, rtol=0)
+    # robust: 5% far outliers move the mean by 50, the geometric median by well under 1
+    gen = torch.Generator().manual_seed(0)
+    bulk = torch.randn(950, 8, generator=gen)
+    sample = torch.cat([bulk, torch.full((50, 8), 1000.0)])
+    model = TopKSAE(8, 16, k=2)
+    model.initialise(gen, sample)
+    assert float(model.dec_bias.detach().norm()) < 1.0 and float(sample.mean(0).norm()) > 100
+    torch.testing.assert_close(model.dec_bias, geometric_median(sample))
+    expected_var = float((sample - sample.mean(0)).pow(2).sum(1).mean())
+    assert float(model.data_var) == pytest.approx(expected_var, rel=1e-5)
 
 
 def test_save_load_round_trip_and_bad_files(tmp_path):
@@ -95,14 +163,14 @@ def test_save_load_round_trip_and_bad_files(tmp_path):
         sae.load(tmp_path / "arch.pt")
 
 
-@pytest.mark.parametrize("arch", ["relu", "topk"])
-def test_training_does_not_depend_on_the_units_of_the_activations(tmp_path, arch):
+@pytest.mark.parametrize("arch,hyper", [("relu", {"l1": 1.0}), ("topk", {"k": 3})])
+def test_training_does_not_depend_on_the_units_of_the_activations(tmp_path, arch, hyper):
     """The scale is fitted and stored: activations x 10 give the same features and a decoder
     x 10, so consumers see the same SAE in whatever units they hold."""
     x = np.random.default_rng(0).standard_normal((600, 8)).astype(np.float32)
     np.save(tmp_path / "a.npy", x)
     np.save(tmp_path / "b.npy", 10 * x)
-    cfg = TrainConfig(arch=arch, n_features=16, k=3, l1=1.0, steps=30, batch_size=64)
+    cfg = TrainConfig(arch=arch, n_features=16, hyper=hyper, steps=30, batch_size=64)
     split = split_rows(600, 0.2, seed=0)
     a, _ = train_sae(cfg, np.load(tmp_path / "a.npy", mmap_mode="r"), split, progress=False)
     b, _ = train_sae(cfg, np.load(tmp_path / "b.npy", mmap_mode="r"), split, progress=False)

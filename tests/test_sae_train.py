@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from sae.data import ActivationsError, batches, open_acts, split_rows
+from sae.data import ActivationsError, batches, gather, open_acts, split_rows
 from sae.train import TrainConfig, lr_factor, train_sae, update_since_fired
 
 
@@ -26,6 +26,12 @@ def test_batches_cover_an_epoch_without_repeats():
     it = batches(acts, rows, 4, np.random.default_rng(0))
     seen = np.concatenate([next(it)[:, 0].numpy() / 2 for _ in range(4)])
     assert sorted(seen.astype(int).tolist()) == list(range(4, 20))
+
+
+def test_gather_keeps_the_order_asked_for():
+    acts = np.arange(20, dtype=np.float32).reshape(10, 2)
+    rows = np.array([7, 2, 9, 2, 0])  # unsorted, with a repeat
+    assert gather(acts, rows)[:, 0].tolist() == [14.0, 4.0, 18.0, 4.0, 0.0]
 
 
 def test_open_acts_rejects_bad_files(tmp_path):
@@ -49,14 +55,21 @@ def test_tokens_since_fired_hand_case():
     assert update_since_fired(since, feats).tolist() == [2, 0, 102]
 
 
+def test_dead_window_default_scales_with_the_run():
+    assert TrainConfig(steps=150, batch_size=1024).dead_window == 15_360  # a tenth of the run
+    assert TrainConfig(steps=10**6, batch_size=4096).dead_window == 10_000_000  # Gao et al.'s cap
+    assert TrainConfig(dead_tokens=256).dead_window == 256
+    assert TrainConfig(steps=150).to_dict()["dead_window"] == 15_360
+
+
 def test_dead_latents_are_tracked_in_training(tmp_path):
     np.save(tmp_path / "a.npy", np.random.default_rng(0).standard_normal((512, 8), np.float32))
     acts = open_acts(tmp_path / "a.npy")
     # A huge L1 penalty silences most latents (dead after 256 silent tokens); none without it.
     history = {}
     for l1 in (0.0, 1e4):
-        cfg = TrainConfig(arch="relu", n_features=16, l1=l1, warmup=0.0, steps=40,
-                          batch_size=64, dead_tokens=256, lr=1e-2)
+        cfg = TrainConfig(arch="relu", n_features=16, hyper={"l1": l1, "warmup": 0.0},
+                          steps=40, batch_size=64, dead_tokens=256, lr=1e-2)
         history[l1] = train_sae(cfg, acts, split_rows(512, 0.1, 0), progress=False,
                                 log_every=10)[1]
     assert history[1e4][0]["dead_fraction"] == 0.0
@@ -91,8 +104,8 @@ def test_topk_recovers_a_synthetic_dictionary(tmp_path):
     x, dictionary = synthetic(20_000, 32, 64, 3, 0.02, seed=0)
     np.save(tmp_path / "syn.npy", x)
     acts = open_acts(tmp_path / "syn.npy")
-    cfg = TrainConfig(arch="topk", n_features=64, k=3, steps=1500, batch_size=256, lr=3e-3,
-                      dead_tokens=20_000)
+    cfg = TrainConfig(arch="topk", n_features=64, hyper={"k": 3}, steps=1500, batch_size=256,
+                      lr=3e-3, dead_tokens=20_000)
     start = time.perf_counter()
     model, _ = train_sae(cfg, acts, split_rows(len(x), 0.05, 0), progress=False)
     seconds = time.perf_counter() - start

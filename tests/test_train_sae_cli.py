@@ -9,6 +9,8 @@ import torch
 import sae
 from othello.az.model import NetConfig, PolicyValueNet
 from othello.interp.activations import collect_dataset
+from othello.interp.dataset import open_dataset
+from sae.data import split_rows
 from train_sae import main
 
 
@@ -49,11 +51,45 @@ def test_collected_dataset_gets_splice_and_concept_metrics(tmp_path):
     summary = json.loads((tmp_path / "res" / "summary.json").read_text())
     assert 0 < summary["neuron_baseline"]["board"]["coverage"] <= 1
     assert (tmp_path / "res" / "coverage_vs_l0.png").is_file()
+    # the numbers themselves, recomputed by brute force on the same held-out rows
+    ds = open_dataset(tmp_path / "acts")
+    test = split_rows(1500, 0.3, seed=0, max_test=50_000).test  # all 450 used (< 10,000)
+    x = torch.from_numpy(np.asarray(ds.acts()[test]))
+    model = sae.load(tmp_path / "out" / "relu_f64_l1_1" / "sae.pt")
+    boards, legal = ds.boards(test), ds.legal(test)
+    with torch.no_grad():
+        feats = model.encode(x).numpy()
+        clean_logits, clean_v = net.forward_from(x, 2)
+        sae_logits, sae_v = net.forward_from(model(x), 2)
+    truth = np.concatenate([boards == 1, boards == -1], axis=1)  # the "board" group
+    xn = x.numpy()
+    for name, f in (("sae", feats), ("neurons", np.maximum(np.concatenate([xn, -xn], 1), 0))):
+        expect = {"coverage": 0.0, "coverage_occurring": 0.0}
+        for t in np.round(np.arange(11) * 0.1, 1):
+            fire = (f > t * f.max(0)).astype(float)
+            tp = fire.T @ truth
+            denom = fire.sum(0)[:, None] + truth.sum(0)[None]
+            best = np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0).max(0)
+            expect["coverage"] = max(expect["coverage"], best.mean())  # over all 72
+            occurs = truth.any(0)
+            expect["coverage_occurring"] = max(expect["coverage_occurring"], best[occurs].mean())
+        got = (metrics["concepts"] if name == "sae" else summary["neuron_baseline"])["board"]
+        for key, value in expect.items():
+            assert got[key] == pytest.approx(value, abs=1e-5), (name, key)
+    # splicing: KL(clean || spliced) over each row's own legal moves, and the value change
+    legal_t = torch.from_numpy(legal)
+    logp = clean_logits.masked_fill(~legal_t, -torch.inf).log_softmax(-1)
+    logq = sae_logits.masked_fill(~legal_t, -torch.inf).log_softmax(-1)
+    kl = torch.where(legal_t, logp.exp() * (logp - logq), 0.0).sum(-1).mean()
+    assert metrics["splice"]["policy_kl_sae"] == pytest.approx(float(kl), rel=1e-4)
+    assert metrics["splice"]["value_mse_sae"] == pytest.approx(
+        float((sae_v - clean_v).pow(2).mean()), rel=1e-4)
+    assert metrics["splice"]["policy_kl_clean"] == pytest.approx(0.0, abs=1e-6)
 
 
 @pytest.mark.parametrize("argv,message", [
     (["--features", "0"], "expected a number >= 1"),
-    (["--holdout", "1"], "--holdout must be strictly between 0 and 1"),
+    (["--holdout", "1"], "--holdout: must be strictly between 0 and 1"),
     (["--arch", "gated"], "invalid choice"),
 ])
 def test_bad_values_are_one_line_errors(argv, message, capsys):

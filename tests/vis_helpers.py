@@ -7,7 +7,7 @@ import torch
 
 from othello.az.model import NetConfig, PolicyValueNet
 from othello.interp.activations import collect_dataset
-from sae.models import ReluSAE
+from sae.archs.relu import ReluSAE
 
 PROMOTED = 8  # c2: feature 0 writes the policy head's (centred) row of this move
 
@@ -39,3 +39,28 @@ def make_sae_run(root: Path) -> tuple[Path, ReluSAE, PolicyValueNet]:
     (folder / "meta.json").write_text(json.dumps(meta))
     (folder / "metrics.json").write_text(json.dumps({"reconstruction": {"fvu": 0.25, "l0": 1.5}}))
     return folder, sae, net
+
+
+def make_wide_sae(root: Path, net: PolicyValueNet, acts: torch.Tensor,
+                  n_features: int = 24) -> tuple[Path, ReluSAE]:
+    """An SAE folder next to make_sae_run's with `n_features` random features whose biases make
+    them fire on 2% to 60% of the rows (the last one never fires), for brute-force checks."""
+    gen = torch.Generator().manual_seed(2)
+    sae = ReluSAE(acts.shape[1], n_features, scale=1.0)
+    with torch.no_grad():
+        w = torch.randn(acts.shape[1], n_features, generator=gen)
+        pre = acts @ w
+        q = torch.linspace(0.98, 0.4, n_features)
+        bias = -torch.stack([pre[:, j].quantile(q[j]) for j in range(n_features)])
+        bias[-1] = -1e6
+        dec = torch.randn(n_features, acts.shape[1], generator=gen)
+        sae.enc_weight.copy_(w)
+        sae.enc_bias.copy_(bias)
+        sae.dec_weight.copy_(3.0 * dec / dec.norm(dim=1, keepdim=True) / pre.std())
+    folder = root / "sae" / f"relu_f{n_features}_l1_1"
+    folder.mkdir(parents=True)
+    sae.save(folder / "sae.pt")
+    meta = {"config": {"arch": "relu", "n_features": n_features, "sparsity": {"l1": 1.0}},
+            "data": {"acts": str(root / "acts" / "acts_block2.npy"), "layer": 2}}
+    (folder / "meta.json").write_text(json.dumps(meta))
+    return folder, sae

@@ -16,16 +16,15 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from common.cli import maybe_wandb, positive_int  # noqa: E402
-from common.io import REPO_ROOT, CheckpointError  # noqa: E402
-from sae.data import ActivationsError  # noqa: E402
-from sae.evaluate import open_dataset  # noqa: E402
-from sae.models import load  # noqa: E402
-from sae.vis_data import VisConfig, feature_records, sae_entry, write_index, write_sae  # noqa: E402
+from common.cli import maybe_wandb
+from common.config import add_config_flags, add_run_flags, config_dict, config_from_args
+from common.io import REPO_ROOT, CheckpointError
+from common.process import setup_process
+from othello.interp.dataset import ActivationDataset, DatasetError, locate, open_dataset
+from othello.interp.vis import DEFAULT, QUICK, VisConfig, feature_records
+from sae.archs import load
+from sae.data import ActivationsError
+from vis.export import sae_entry, write_index, write_sae
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -35,14 +34,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sae-dir", type=Path, default=None,
                    help="folder of SAE folders (default runs/sae/agent, --quick: agent-quick)")
     p.add_argument("--acts", type=Path, default=None,
-                   help="activation folder (default: the one in each SAE's meta.json)")
-    p.add_argument("--out", type=Path, default=REPO_ROOT / "vis" / "data")
-    p.add_argument("--rows", type=positive_int, default=VisConfig.rows,
-                   help="activation rows sampled for the statistics")
-    p.add_argument("--top-k", type=positive_int, default=VisConfig.top_k)
-    p.add_argument("--shard-size", type=positive_int, default=VisConfig.shard_size)
-    p.add_argument("--quick", action="store_true", help="runs/sae/agent-quick, 20k rows")
-    p.add_argument("--seed", type=int, default=0)
+                   help="activation dataset folder (default: the one in each SAE's meta.json)")
+    add_config_flags(p, VisConfig, presets={"quick": QUICK})
+    add_run_flags(p, out="default vis/data", quick="runs/sae/agent-quick, 20k rows")
     p.add_argument("--wandb", action="store_true", help="log sizes to wandb (offline)")
     return p.parse_args(argv)
 
@@ -59,40 +53,42 @@ def sae_folders(args: argparse.Namespace) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    torch.set_num_threads(1)
-    cfg = VisConfig(rows=20_000 if args.quick and args.rows == VisConfig.rows else args.rows,
-                    top_k=args.top_k, shard_size=args.shard_size, seed=args.seed)
-    run = maybe_wandb(args.wandb, "vis", vars(args) | {"config": str(cfg)})
+    setup_process(plots=False)
+    cfg, _ = config_from_args(args, VisConfig, QUICK if args.quick else DEFAULT)
+    out = args.out or REPO_ROOT / "vis" / "data"
+    run = maybe_wandb(args.wandb, "vis", {**config_dict(cfg), "out": str(out)})
     entries, datasets = [], {}
     for folder in sae_folders(args):
         start = time.perf_counter()
         try:
             meta = json.loads((folder / "meta.json").read_text())
             acts = args.acts or Path(meta["data"]["acts"])
-            if acts not in datasets:
-                datasets[acts] = open_dataset(acts)
-            data = datasets[acts]
-            if not data.has_game_facts:
+            found = locate(acts)
+            if found is None:
                 raise SystemExit(f"{acts}: not a collected activation set (needs net.pt, "
                                  "boards.npy, legal.npy)")
+            if found[0] not in datasets:
+                datasets[found[0]] = open_dataset(found[0])
+            ds: ActivationDataset = datasets[found[0]]
+            layer = ds.layer(meta["data"].get("layer", found[1]))
             sae = load(folder / "sae.pt")
-        except (OSError, KeyError, json.JSONDecodeError, ActivationsError, CheckpointError) as exc:
+        except (OSError, KeyError, json.JSONDecodeError, ActivationsError, CheckpointError,
+                DatasetError) as exc:
             raise SystemExit(f"{folder}: cannot read the SAE or its activations ({exc})") from None
-        dataset = data.folder.name
-        records = feature_records(sae, data, cfg, progress=True)
-        sizes = write_sae(records, args.out / dataset / folder.name, cfg.shard_size)
-        entry = sae_entry(folder, dataset, sizes)
+        records = feature_records(sae, ds, layer, cfg, progress=not args.no_progress)
+        sizes = write_sae(records, out / ds.name / folder.name, cfg.shard_size)
+        entry = sae_entry(folder, ds.name, sizes)
         entries.append(entry)
         print(f"{entry['id']}: {len(records)} features, {entry['bytes'] / 1e6:.2f} MB, largest "
               f"file {entry['largest_shard'] / 1e3:.0f} kB, {time.perf_counter() - start:.1f} s")
         if run:
             run.log({"bytes": entry["bytes"], "largest": entry["largest_shard"]})
-    write_index(args.out, entries, cfg)
+    write_index(out, entries, cfg)
     total = sum(e["bytes"] for e in entries)
     largest = max(e["largest_shard"] for e in entries)
     print(f"{len(entries)} SAEs: {total / 1e6:.2f} MB in all, largest file {largest / 1e3:.0f} kB "
-          f"-> {args.out}")
-    print(f"browse: cd {args.out.parent} && python -m http.server  (then open "
+          f"-> {out}")
+    print(f"browse: cd {out.parent} && python -m http.server  (then open "
           "http://localhost:8000/)")
     return 0
 

@@ -6,13 +6,8 @@ returns (the positions the agent evaluates inside its searches), de-duplicated o
 (me, opp) from the side to move: the network sees nothing else. Each kept position remembers the
 move that led to it and the discs that move flipped, for the board-concept metrics.
 
-`write_dataset` stores, per position, the residual stream after each requested block
-(`acts_block{k}.npy`, float32 [N, width], memory-mappable) and the board facts next to it:
-boards.npy (int8 [N, S]: 1 mine, -1 theirs, 0 empty, side-to-move view), legal.npy (bool
-[N, S+1], pass last), last_move.npy (int16 [N]: square, S for a pass, -1 at the start),
-flipped.npy (bool [N, S]), black_to_move.npy, policy_logits.npy (float32 [N, S+1]), value.npy,
-source.npy (uint8 index into SOURCES) and net.pt (a copy of the network, so the splicing metrics
-never depend on where the checkpoint was).
+`collect_dataset` writes them with the network's residual stream after the requested blocks and
+its outputs, in the format that `othello.interp.dataset` owns (one folder per dataset).
 """
 
 from __future__ import annotations
@@ -20,19 +15,20 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
-from numpy.lib.format import open_memmap
 from tqdm import tqdm
 
 from alphazero.mcts import CachedEvaluator, SearchConfig, choose_actions, network_evaluator, search
-from common.io import REPO_ROOT, CheckpointError, write_json
+from common.config import at_least, knob, positive
+from common.io import REPO_ROOT, CheckpointError
 from othello.az.game import OthelloGame
 from othello.az.game import flips as flips_batch
-from othello.az.model import NetConfig, PolicyValueNet, load_model, save_model
+from othello.az.model import NetConfig, PolicyValueNet, load_model
+from othello.interp.dataset import DatasetWriter
 from othello.players.classic import Player, make_player
 from othello.rules.board import Position, flips
 
@@ -42,6 +38,25 @@ RANDOM = "random"  # checkpoint name for a seeded random-weights network
 QUICK_POSITIONS = 20_000
 DEFAULT_MIX = {"selfplay": 0.6, "random": 0.15, "greedy": 0.2, "alphabeta:2": 0.05}
 SEARCH_SHARE = 0.3  # of the positions: evaluated inside the agent's MCTS; the rest from games
+
+
+@dataclass(frozen=True)
+class CollectConfig:
+    """What `collect_dataset` collects (the CLI of othello/collect_activations.py)."""
+
+    checkpoint: str = knob(str(DEFAULT_CHECKPOINT),
+                           "network checkpoint, or 'random' for seeded random weights")
+    layers: tuple[int, ...] = knob((2,), "store the residual stream after these blocks "
+                                   "(0 = the embedding)", check=at_least(0))
+    positions: int = knob(1_000_000, "distinct positions to collect", check=at_least(1))
+    temperature: float = knob(1.0, "softmax temperature of the network's moves in its games",
+                              check=positive)
+    seed: int = knob(0, "seed of the games and searches (and of random weights)",
+                     check=at_least(0))
+
+
+DEFAULT = CollectConfig()
+QUICK = replace(DEFAULT, positions=QUICK_POSITIONS)
 
 
 @dataclass(frozen=True)
@@ -214,37 +229,30 @@ def boards_to_planes(boards: np.ndarray, size: int) -> np.ndarray:
 
 
 @torch.no_grad()
-def write_dataset(net: PolicyValueNet, samples: list[Sample], blocks: Iterable[int],
-                  out: Path, batch: int = 4096, progress: bool = True) -> dict[str, int]:
-    """Write the activation dataset described in the module docstring; returns counts per
-    source."""
-    blocks = sorted(set(blocks))
+def write_dataset(net: PolicyValueNet, samples: list[Sample], layers: Iterable[int],
+                  out: Path, batch: int = 4096,
+                  progress: bool = True) -> tuple[DatasetWriter, dict[str, int]]:
+    """Write the samples' board facts, the residual stream after each of `layers` and the
+    network's outputs (see othello.interp.dataset); returns the writer (meta.json is left to its
+    `finish`) and the count of positions per source."""
+    layers = sorted(set(layers))
     cfg = net.config
-    if not all(0 <= k <= cfg.blocks for k in blocks):
-        raise ValueError(f"blocks must be in 0..{cfg.blocks}, got {blocks}")
-    out.mkdir(parents=True, exist_ok=True)
+    if not all(0 <= k <= cfg.blocks for k in layers):
+        raise ValueError(f"layers must be in 0..{cfg.blocks}, got {layers}")
+    n = len(samples)
+    writer = DatasetWriter(out, n, cfg.width, cfg.moves, layers)
     facts = samples_to_arrays(samples)
     me, opp = facts.pop("me"), facts.pop("opp")
-    for name, arr in facts.items():
-        np.save(out / f"{name}.npy", arr)
-    n = len(samples)
-    acts = {k: open_memmap(out / f"acts_block{k}.npy", mode="w+", dtype=np.float32,
-                           shape=(n, cfg.width)) for k in blocks}
-    logits_out = open_memmap(out / "policy_logits.npy", mode="w+", dtype=np.float32,
-                             shape=(n, cfg.moves))
-    value_out = open_memmap(out / "value.npy", mode="w+", dtype=np.float32, shape=(n,))
+    writer.write_facts(facts)
     for start in tqdm(range(0, n, batch), desc="activations", disable=not progress):
         stop = min(n, start + batch)
         planes = torch.from_numpy(bits_to_planes(me[start:stop], opp[start:stop], cfg.size))
         streams = net.residual_stream(planes)
-        for k in blocks:
-            acts[k][start:stop] = streams[:, k].numpy()
         logits, value = net.forward_from(streams[:, -1], cfg.blocks)
-        logits_out[start:stop], value_out[start:stop] = logits.numpy(), value.numpy()
-    for arr in (*acts.values(), logits_out, value_out):
-        arr.flush()
-    save_model(out / "net.pt", net)
-    return {name: int((facts["source"] == i).sum()) for i, name in enumerate(SOURCES)}
+        writer.write_batch(start, {k: streams[:, k].numpy() for k in layers}, logits.numpy(),
+                           value.numpy())
+    writer.save_net(net)
+    return writer, {name: int((facts["source"] == i).sum()) for i, name in enumerate(SOURCES)}
 
 
 def sha256(path: Path) -> str:
@@ -275,19 +283,28 @@ def dataset_name(checkpoint: str | Path, quick: bool) -> str:
 
 
 def collect_dataset(net: PolicyValueNet, source: dict, out: Path, positions: int,
-                    blocks: Iterable[int], seed: int, temperature: float = 1.0,
+                    layers: Iterable[int], seed: int, temperature: float = 1.0,
                     progress: bool = True, code: str = "unknown") -> dict:
     """Collect `positions` distinct positions, write the dataset and its meta.json (returned)."""
     start = time.perf_counter()
     samples = collect_positions(net, positions, np.random.default_rng(seed),
                                 temperature=temperature, progress=progress)
-    counts = write_dataset(net, samples, blocks, out, progress=progress)
+    writer, per_source = write_dataset(net, samples, layers, out, progress=progress)
     cfg = net.config
-    meta = {**source, "blocks": sorted(set(blocks)), "count": len(samples),
-            "per_source": counts, "mix": DEFAULT_MIX, "search_share": SEARCH_SHARE,
-            "temperature": temperature, "seed": seed,
-            "net_config": {"size": cfg.size, "width": cfg.width, "blocks": cfg.blocks},
-            "net_sha256": sha256(out / "net.pt"), "seconds": time.perf_counter() - start,
-            "code_version": code, "script": "othello/collect_activations.py"}
-    write_json(out / "meta.json", meta)
-    return meta
+    return writer.finish({
+        **source, "per_source": per_source, "mix": DEFAULT_MIX,
+        "search_share": SEARCH_SHARE, "temperature": temperature, "seed": seed,
+        "net_config": {"size": cfg.size, "width": cfg.width, "blocks": cfg.blocks},
+        "net_sha256": sha256(Path(out) / "net.pt"), "seconds": time.perf_counter() - start,
+        "code_version": code, "script": "othello/collect_activations.py"})
+
+
+def collect(config: CollectConfig, out: Path, progress: bool = True,
+            code: str = "unknown") -> dict:
+    """`collect_dataset` for a CollectConfig (loads its checkpoint); CheckpointError, or
+    ValueError for layers the network does not have."""
+    net, source = load_source(config.checkpoint, config.seed)
+    if any(k > net.config.blocks for k in config.layers):
+        raise ValueError(f"--layers must be in 0..{net.config.blocks} for this network")
+    return collect_dataset(net, source, out, config.positions, config.layers, config.seed,
+                           config.temperature, progress=progress, code=code)

@@ -2,14 +2,23 @@
 Interpretability with Board Game Models"), for SAE features or raw neurons.
 
 A feature *fires* on a position when its activation exceeds t times its maximum activation
-(maximum over the rows used to pick features), for t in {0, 0.1, ..., 1.0}.
-- Coverage: for every binary property (e.g. "square c3 is mine"), the best F1 of any single
-  feature as a classifier of it; averaged over the properties of a group that occur at least once;
-  maximised over t.
-- Board reconstruction: on a selection half of the rows, keep every (feature, property) pair where
+(maximum over the rows used to pick features), for t in {0, 0.1, ..., 1.0}. The published
+variants, as their code computes them (adamkarvonen/SAE_BoardGameEval: `best_f1_average` in
+f1_analysis.py, `f1_score_per_square` in eval_board_reconstruction.py):
+- `coverage`: for every binary property (e.g. "square c3 is mine"), the best F1 of any single
+  feature as a classifier of it; summed over the group's properties and divided by their number,
+  properties that never occur included (they score 0: the four centre squares are never legal or
+  empty, corners never flipped); maximised over t.
+- `reconstruction`: on a selection half of the rows, keep every (feature, property) pair where
   the feature fired at least `min_fires` times with precision >= `min_precision`; on the other half
   predict a property wherever any kept feature fires; the score is the pooled (micro) F1 over all
-  properties of the group and all rows of that half; maximised over t.
+  properties of the group and all rows of that half, where a square predicted both correctly (one
+  class) and wrongly (another class, e.g. both "mine" and "theirs") counts as a false positive and
+  not as a true positive; maximised over t.
+Variants kept for comparison (what this module reported before):
+- `coverage_occurring`: the same average over the properties that occur at least once;
+- `reconstruction_per_class`: the pooled F1 with every (square, class) prediction counted on its
+  own (their `f1_score_per_class`).
 Groups: "board" (mine + theirs, the paper's headline: empty left out), and each of mine, theirs,
 empty, legal (squares, not the pass) and flipped (discs flipped by the last move) on its own.
 """
@@ -52,7 +61,9 @@ def concept_scores(feats: torch.Tensor, props: dict[str, np.ndarray], seed: int 
                    min_precision: float = 0.95, min_fires: int = 10,
                    thresholds: tuple[float, ...] = THRESHOLDS,
                    groups: dict[str, tuple[str, ...]] = GROUPS) -> dict[str, dict[str, float]]:
-    """Coverage and board reconstruction per group (with the best t for each)."""
+    """Coverage and board reconstruction per group, each maximised over t (with its best t):
+    `coverage` and `reconstruction` as Karvonen et al.'s code computes them, and the variants
+    `coverage_occurring` and `reconstruction_per_class` (see the module docstring)."""
     names = [g for g in groups if all(p in props for p in groups[g])]
     cols, start = {}, 0
     for p, arr in props.items():
@@ -65,8 +76,8 @@ def concept_scores(feats: torch.Tensor, props: dict[str, np.ndarray], seed: int 
     sel, ev = perm[: n // 2], perm[n // 2:]
     maxes, maxes_sel = feats.max(dim=0).values, feats[sel].max(dim=0).values
     positives = table.sum(0)
-    out = {g: {"coverage": 0.0, "coverage_t": 0.0, "reconstruction": 0.0,
-               "reconstruction_t": 0.0} for g in names}
+    keys = ("coverage", "coverage_occurring", "reconstruction", "reconstruction_per_class")
+    out = {g: {k: v for key in keys for k, v in ((key, 0.0), (f"{key}_t", 0.0))} for g in names}
     for t in thresholds:
         fire = _fire(feats, maxes, t)
         best = _f1(fire.T @ table, fire.sum(0)[:, None], positives[None]).max(dim=0).values
@@ -77,16 +88,31 @@ def concept_scores(feats: torch.Tensor, props: dict[str, np.ndarray], seed: int 
         for g in names:
             idx = torch.cat([torch.arange(cols[p].start, cols[p].stop) for p in groups[g]])
             occurring = idx[positives[idx] > 0]
-            cov = float(best[occurring].mean()) if len(occurring) else 0.0
-            truth = table[ev][:, idx] > 0
-            pred = predicted[:, idx]
-            tp = float((pred & truth).sum())
-            rec = float(_f1(torch.tensor(tp), pred.sum().float(), truth.sum().float()))
-            if cov > out[g]["coverage"]:
-                out[g]["coverage"], out[g]["coverage_t"] = cov, t
-            if rec > out[g]["reconstruction"]:
-                out[g]["reconstruction"], out[g]["reconstruction_t"] = rec, t
+            scores = {
+                "coverage": float(best[idx].sum()) / len(idx),
+                "coverage_occurring": float(best[occurring].mean()) if len(occurring) else 0.0,
+                **_reconstruction(predicted[:, idx], table[ev][:, idx] > 0, len(groups[g]))}
+            for key, value in scores.items():
+                if value > out[g][key]:
+                    out[g][key], out[g][f"{key}_t"] = value, t
     return out
+
+
+def _reconstruction(pred: torch.Tensor, truth: torch.Tensor, classes: int) -> dict[str, float]:
+    """Pooled F1 of predicted vs true properties [R, classes * S] (class-major columns): per
+    class (every column counts), and per square as Karvonen et al.: a square with one true and
+    one false positive class counts as a false positive only (its true positive is dropped)."""
+    tp, fp, fn = (pred & truth), (pred & ~truth), (~pred & truth)
+    n_tp, n_fp, n_fn = (float(x.sum()) for x in (tp, fp, fn))
+    squares = truth.shape[1] // classes
+    tp_sq = tp.reshape(len(tp), classes, squares).sum(1)
+    fp_sq = fp.reshape(len(fp), classes, squares).sum(1)
+    both = float(((tp_sq == 1) & (fp_sq == 1)).sum())
+
+    def f1(tp: float, fp: float, fn: float) -> float:
+        return 2 * tp / (2 * tp + fp + fn) if tp > 0 else 0.0
+    return {"reconstruction": f1(n_tp - both, n_fp, n_fn),
+            "reconstruction_per_class": f1(n_tp, n_fp, n_fn)}
 
 
 def property_labels(props: dict[str, np.ndarray], size: int) -> list[str]:

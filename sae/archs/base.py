@@ -1,4 +1,4 @@
-"""SAE architectures behind one interface, with the input scaling stored inside the model.
+"""The interface every SAE architecture implements, its registry, and save / load.
 
 Every SAE is trained on inputs multiplied by a fixed `scale` (chosen so that E||x|| = sqrt(d), the
 April 2024 recipe). The scale is a buffer of the model, so whoever loads it (metrics, vis,
@@ -6,19 +6,23 @@ splicing) passes activations in their original units: `encode(x)` scales them it
 returns original units, and `W_dec` / `b_dec` are exposed in original units. Feature activations
 are in the training units (independent of the activation scale of the source model).
 
-An architecture is a subclass that sets `arch`, `activation` and `loss`; `ARCHS` maps names to
-classes, so a third one (BatchTopK, JumpReLU) is a class and a registry entry.
+An architecture is ONE file in `sae/archs/`: a subclass of `SAE` decorated with `@register` that
+declares its hyper-parameters as a frozen dataclass of `knob()` fields (`Config`), its default
+learning rate, the values its grid sweeps (`grid`, `quick_grid`), its initialisation and its
+loss. The trainer, the grid, the CLI flags, the plots and the browser data all read these.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
+from common.config import ConfigError, validate
 from common.io import CheckpointError, load_checkpoint, save_checkpoint
 
 
@@ -31,24 +35,44 @@ class LossParts:
     parts: dict[str, float]
 
 
+@dataclass(frozen=True)
+class NoHyper:
+    """An architecture without hyper-parameters."""
+
+
 class SAE(nn.Module):
     """Common base: parameters in training (scaled) units, original-unit views on top."""
 
     arch: ClassVar[str] = ""
-    subtract_dec_bias: ClassVar[bool] = False  # TopK encodes x - b_dec (Gao et al.)
+    title: ClassVar[str] = ""  # how plots name the architecture ("TopK"); default: arch
+    Config: ClassVar[type] = NoHyper  # the architecture's hyper-parameters (knob() fields)
+    default_lr: ClassVar[float] = 1e-3
+    grid: ClassVar[dict[str, tuple]] = {}  # values a grid sweeps by default, per Config field
+    quick_grid: ClassVar[dict[str, tuple]] = {}  # the same for --quick (falls back to grid)
+    subtract_dec_bias: ClassVar[bool] = False  # encode x - b_dec (Gao et al.'s pre-encoder bias)
 
-    def __init__(self, d: int, n_features: int, scale: float = 1.0):
+    def __init__(self, d: int, n_features: int, scale: float = 1.0, hp: Any = None, **hyper):
         super().__init__()
         if d < 1 or n_features < 1 or not scale > 0:
             raise ValueError(f"bad SAE shape d={d}, n_features={n_features}, scale={scale}")
+        if hp is not None and hyper:
+            raise TypeError("give the hyper-parameters either as a config or as keywords")
+        try:
+            self.hp = validate(hp if hp is not None else self.Config(**hyper))
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
         self.d, self.n_features = d, n_features
         self.register_buffer("scale", torch.tensor(float(scale)))
         self.enc_weight = nn.Parameter(torch.empty(d, n_features))
         self.enc_bias = nn.Parameter(torch.zeros(n_features))
         self.dec_weight = nn.Parameter(torch.empty(n_features, d))
         self.dec_bias = nn.Parameter(torch.zeros(d))
+        self.check()
 
     # ----- what an architecture defines
+    def check(self) -> None:
+        """Raise ValueError when the hyper-parameters do not fit this width."""
+
     def activation(self, pre: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
@@ -56,9 +80,10 @@ class SAE(nn.Module):
         """Training loss on scaled inputs `xs`; `progress` in [0, 1]; `dead` marks dead latents."""
         raise NotImplementedError
 
-    def hyper(self) -> dict:
-        """Architecture hyper-parameters saved with the model (and passed back to __init__)."""
-        return {}
+    def initialise(self, generator: torch.Generator, sample: torch.Tensor) -> None:
+        """Initial weights from a sample of the (scaled) training rows. Default: unit-norm random
+        decoder rows, encoder = decoder transposed, zero biases."""
+        self.init_weights(generator, dec_norm=1.0)
 
     def before_step(self) -> None:
         """Hook between backward and the optimiser step."""
@@ -66,7 +91,28 @@ class SAE(nn.Module):
     def after_step(self) -> None:
         """Hook after the optimiser step."""
 
+    @classmethod
+    def fits(cls, hp: Any, n_features: int) -> bool:
+        """Whether a grid should train this setting at this width (default: always)."""
+        return True
+
+    @classmethod
+    def tag(cls, hp: Any) -> str:
+        """The run-name part for the swept knobs: 'k32' (default: name and value per knob)."""
+        return "_".join(f"{name}{_short(getattr(hp, name))}" for name in cls.grid)
+
     # ----- shared machinery
+    @classmethod
+    def label(cls, hp: Any) -> str:
+        """'TopK k=32': how plots and logs name one setting."""
+        knobs = " ".join(f"{n}={_short(getattr(hp, n))}" for n in cls.grid)
+        return f"{cls.title or cls.arch} {knobs}".strip()
+
+    @classmethod
+    def sparsity(cls, hp: Any) -> dict[str, Any]:
+        """The swept knobs and their values ({'k': 32})."""
+        return {name: getattr(hp, name) for name in cls.grid}
+
     def init_weights(self, generator: torch.Generator, dec_norm: float,
                      dec_bias: torch.Tensor | None = None) -> None:
         """Decoder rows: random directions of norm `dec_norm`; encoder = decoder transposed."""
@@ -110,6 +156,10 @@ class SAE(nn.Module):
         """Decoder bias `[d]` in original units."""
         return self.dec_bias / self.scale
 
+    def hyper(self) -> dict:
+        """Architecture hyper-parameters saved with the model (and passed back to __init__)."""
+        return dataclasses.asdict(self.hp)
+
     def config(self) -> dict:
         return {"arch": self.arch, "d": self.d, "n_features": self.n_features,
                 "scale": float(self.scale), **self.hyper()}
@@ -120,105 +170,43 @@ class SAE(nn.Module):
                                "model": self.state_dict(), **extra})
 
 
+def _short(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def sq_error(xs: torch.Tensor, xs_hat: torch.Tensor) -> torch.Tensor:
     """Per-sample squared error summed over dimensions, averaged over the batch."""
     return (xs - xs_hat).pow(2).sum(dim=1).mean()
 
 
-class ReluSAE(SAE):
-    """Anthropic's April 2024 update: ReLU features, L1 weighted by decoder-row norms.
-
-    loss = ||x - x_hat||^2 + lambda(t) * sum_i f_i ||W_dec,i||, with lambda warmed up linearly
-    over the first `warmup` fraction of training; no decoder-norm constraint.
-    """
-
-    arch = "relu"
-
-    def __init__(self, d: int, n_features: int, scale: float = 1.0, l1: float = 5.0,
-                 warmup: float = 0.05):
-        super().__init__(d, n_features, scale)
-        self.l1, self.warmup = l1, warmup
-
-    def hyper(self) -> dict:
-        return {"l1": self.l1, "warmup": self.warmup}
-
-    def activation(self, pre: torch.Tensor) -> torch.Tensor:
-        return torch.relu(pre)
-
-    def loss(self, xs: torch.Tensor, progress: float, dead: torch.Tensor) -> LossParts:
-        f = self.encode_scaled(xs)
-        mse = sq_error(xs, self.decode_scaled(f))
-        lam = self.l1 * min(1.0, progress / self.warmup) if self.warmup > 0 else self.l1
-        sparsity = (f.sum(dim=0) * self.dec_weight.norm(dim=1)).sum() / xs.shape[0]
-        return LossParts(mse + lam * sparsity, f,
-                         {"mse": mse.item(), "l1": sparsity.item(), "lambda": lam})
+ARCHS: dict[str, type[SAE]] = {}
 
 
-def topk_relu(pre: torch.Tensor, k: int) -> torch.Tensor:
-    """Keep the k largest entries of each row (ReLU'd), zero the rest."""
-    values, idx = pre.topk(k, dim=1, sorted=False)
-    return torch.zeros_like(pre).scatter_(1, idx, torch.relu(values))
+def register(cls: type[SAE]) -> type[SAE]:
+    """Class decorator: make an architecture known to `build`, `load`, the trainer and the grid."""
+    if not cls.arch:
+        raise TypeError(f"{cls.__name__} has no `arch` name")
+    if not dataclasses.is_dataclass(cls.Config):
+        raise TypeError(f"{cls.__name__}.Config must be a dataclass of knob() fields")
+    names = {f.name for f in dataclasses.fields(cls.Config)}
+    for grid in (cls.grid, cls.quick_grid):
+        if not set(grid) <= names:
+            raise TypeError(f"{cls.__name__}: grid knobs {sorted(set(grid) - names)} are not "
+                            "fields of its Config")
+    ARCHS[cls.arch] = cls
+    return cls
 
 
-class TopKSAE(SAE):
-    """Gao et al. 2024: k largest pre-activations, unit-norm decoder rows, AuxK loss.
-
-    AuxK: the `k_aux` largest pre-activations among dead latents reconstruct the residual
-    x - x_hat (detached), weighted by `aux_coef` (1/32 in the paper).
-    """
-
-    arch = "topk"
-    subtract_dec_bias = True
-
-    def __init__(self, d: int, n_features: int, scale: float = 1.0, k: int = 32,
-                 k_aux: int | None = None, aux_coef: float = 1 / 32):
-        super().__init__(d, n_features, scale)
-        if not 1 <= k <= n_features:
-            raise ValueError(f"k must be in 1..{n_features}, got {k}")
-        self.k, self.aux_coef = k, aux_coef
-        self.k_aux = k_aux if k_aux is not None else max(1, d // 2)
-
-    def hyper(self) -> dict:
-        return {"k": self.k, "k_aux": self.k_aux, "aux_coef": self.aux_coef}
-
-    def activation(self, pre: torch.Tensor) -> torch.Tensor:
-        return topk_relu(pre, self.k)
-
-    def loss(self, xs: torch.Tensor, progress: float, dead: torch.Tensor) -> LossParts:
-        pre = self.pre_scaled(xs)
-        f = topk_relu(pre, self.k)
-        xs_hat = self.decode_scaled(f)
-        mse = sq_error(xs, xs_hat)
-        total, parts = mse, {"mse": mse.item()}
-        n_dead = int(dead.sum())
-        if n_dead and self.aux_coef > 0:
-            masked = pre.masked_fill(~dead, float("-inf"))
-            f_aux = topk_relu(masked, min(self.k_aux, n_dead))
-            aux = sq_error((xs - xs_hat).detach(), f_aux @ self.dec_weight)
-            total = total + self.aux_coef * aux
-            parts["aux"] = aux.item()
-        return LossParts(total, f, parts)
-
-    @torch.no_grad()
-    def before_step(self) -> None:
-        """Remove the gradient component that would change decoder-row norms."""
-        w, g = self.dec_weight, self.dec_weight.grad
-        if g is not None:
-            g -= (g * w).sum(dim=1, keepdim=True) * w / w.pow(2).sum(dim=1, keepdim=True)
-
-    @torch.no_grad()
-    def after_step(self) -> None:
-        self.dec_weight /= self.dec_weight.norm(dim=1, keepdim=True)
-
-
-ARCHS: dict[str, type[SAE]] = {"relu": ReluSAE, "topk": TopKSAE}
+def get(arch: str) -> type[SAE]:
+    """The class of a registered architecture; ValueError names the known ones."""
+    if arch not in ARCHS:
+        raise ValueError(f"unknown SAE architecture {arch!r} (known: {', '.join(ARCHS)})")
+    return ARCHS[arch]
 
 
 def build(arch: str, d: int, n_features: int, scale: float = 1.0, **hyper) -> SAE:
-    """An SAE of a registered architecture; ValueError names the known ones."""
-    if arch not in ARCHS:
-        raise ValueError(f"unknown SAE architecture {arch!r} (known: {', '.join(ARCHS)})")
-    return ARCHS[arch](d, n_features, scale, **hyper)
+    """An SAE of a registered architecture (hyper-parameters as keywords, or `hp=` a config)."""
+    return get(arch)(d, n_features, scale, **hyper)
 
 
 def load(path: str | Path) -> SAE:
