@@ -14,7 +14,6 @@ Values are from the side to move at a node and flip sign every ply (passes are p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -38,16 +37,6 @@ class SearchConfig:
 
     def __post_init__(self):
         validate(self)
-
-
-def __getattr__(name: str) -> Any:
-    """Compat: `network_evaluator`, `CachedEvaluator` and `masked_softmax` moved to
-    `alphazero.evaluators` (the only torch module here); old imports still resolve, lazily."""
-    if name in ("network_evaluator", "CachedEvaluator", "masked_softmax"):
-        from alphazero import evaluators
-
-        return getattr(evaluators, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Forest:

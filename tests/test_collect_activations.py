@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from alphazero.mcts import SearchConfig
 from common.io import load_checkpoint
 from othello.az.model import NetConfig, PolicyValueNet
 from othello.collect_activations import main as collect_main
@@ -11,7 +12,6 @@ from othello.interp import activations
 from othello.interp.activations import (
     SOURCES,
     Sample,
-    boards_to_planes,
     collect_dataset,
     collect_positions,
     samples_to_arrays,
@@ -51,7 +51,7 @@ def test_a_deterministic_policy_leaves_its_share_to_the_other_sources():
 
 def test_search_positions_come_with_the_move_that_reached_them():
     samples = activations.positions_from_search(_net(), 300, np.random.default_rng(2), games=8,
-                                                simulations=16)
+                                                search_config=SearchConfig(simulations=16))
     assert len(samples) == 300 and len({(s.pos.me, s.pos.opp) for s in samples}) == 300
     for s in samples:
         pos, move = s.pos, s.last_move
@@ -91,6 +91,12 @@ def test_search_hook_positions_are_kept(monkeypatch):
     samples = collect_positions(_net(), 50, np.random.default_rng(0), progress=False)
     assert samples[0] == hooked[0]
     assert sum(s.source == SOURCES.index("search") for s in samples) == 1
+
+
+def boards_to_planes(boards: np.ndarray, size: int) -> np.ndarray:
+    """float32 planes from the stored int8 boards: an encoding independent of the library's."""
+    planes = np.stack([boards == 1, boards == -1, boards == 0], axis=1).astype(np.float32)
+    return planes.reshape(len(boards), 3, size, size)
 
 
 def test_dataset_files_hold_the_network_outputs(tmp_path):

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from othello.rules.batch import ONE, flips, states_from_positions
+from othello.rules.batch import ONE, flips
 from othello.rules.board import geometry, start_bits
 from othello.rules.encoding import encode_states, legal_actions
 from othello.rules.symmetry import N_SYMMETRIES, permutations
-
-# `flips` and `states_from_positions` used to live here; kept importable for older callers
-# (othello/interp/activations.py imports `flips` from this module).
-__all__ = ["OthelloGame", "flips", "states_from_positions"]
 
 
 class OthelloGame:

@@ -22,15 +22,19 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from alphazero.mcts import CachedEvaluator, SearchConfig, choose_actions, network_evaluator, search
+from alphazero.evaluators import CachedEvaluator, network_evaluator
+from alphazero.mcts import SearchConfig, choose_actions, search
+from alphazero.trainer import TrainConfig
 from common.config import at_least, knob, positive
 from common.io import REPO_ROOT, CheckpointError
 from othello.az.game import OthelloGame
-from othello.az.game import flips as flips_batch
 from othello.az.model import NetConfig, PolicyValueNet, load_model
 from othello.interp.dataset import DatasetWriter
-from othello.players.classic import Player, make_player
+from othello.players.registry import Player, make_player
+from othello.rules.batch import bits_to_bool, states_from_positions
+from othello.rules.batch import flips as flips_batch
 from othello.rules.board import Position, flips
+from othello.rules.encoding import encode_states, legal_actions
 
 SOURCES = ("selfplay", "random", "greedy", "alphabeta:2", "search")
 DEFAULT_CHECKPOINT = REPO_ROOT / "results" / "alphazero" / "agent.pt"
@@ -70,13 +74,15 @@ class Sample:
 
 
 def positions_from_search(net: PolicyValueNet, count: int, rng: np.random.Generator,
-                          games: int = 256, simulations: int = 50) -> list[Sample]:
+                          games: int = 256, search_config: SearchConfig | None = None
+                          ) -> list[Sample]:
     """Up to `count` distinct positions the network evaluated inside MCTS searches (source
-    "search"), from batched self-play of the agent with root noise, as in its training."""
+    "search"), from batched self-play of the agent with root noise, as in its training
+    (`search_config` defaults to the default training run's search)."""
     size = net.config.size
     game = OthelloGame(size)
     evaluate = CachedEvaluator(network_evaluator(game, net))
-    config = SearchConfig(simulations=simulations, noise_fraction=0.25)
+    config = search_config or TrainConfig().search
     source = SOURCES.index("search")
     found: dict[tuple[int, int], Sample] = {}
     while len(found) < count:
@@ -109,29 +115,13 @@ def positions_from_search(net: PolicyValueNet, count: int, rng: np.random.Genera
     return list(found.values())[:count]
 
 
-def bits_to_planes(me: np.ndarray, opp: np.ndarray, size: int) -> np.ndarray:
-    """float32 [B, 3, size, size] planes (mine, theirs, empty) from uint64 bitboards."""
-    return OthelloGame(size).encode(np.stack([me, opp], axis=1))
-
-
-def legal_masks(positions: list[Position]) -> np.ndarray:
-    """bool [B, S+1]: legal squares, and the pass column when the side to move must pass."""
-    size = positions[0].size
-    s = size * size
-    bits = np.array([p.legal_mask() for p in positions], dtype=np.uint64)
-    mask = ((bits[:, None] >> np.arange(s, dtype=np.uint64)) & np.uint64(1)).astype(bool)
-    must_pass = ~mask.any(axis=1) & np.array([not p.is_over() for p in positions])
-    return np.concatenate([mask, must_pass[:, None]], axis=1)
-
-
 @torch.no_grad()
 def sample_net_moves(net: PolicyValueNet, positions: list[Position], temperature: float,
                      rng: np.random.Generator) -> list[int]:
     """One move per position, sampled from softmax(logits / temperature) over the legal moves."""
-    me = np.array([p.me for p in positions], dtype=np.uint64)
-    opp = np.array([p.opp for p in positions], dtype=np.uint64)
-    logits, _ = net(torch.from_numpy(bits_to_planes(me, opp, positions[0].size)))
-    legal = torch.from_numpy(legal_masks(positions))
+    states, size = states_from_positions(positions), positions[0].size
+    logits, _ = net(torch.from_numpy(encode_states(states, size)))
+    legal = torch.from_numpy(legal_actions(states, size))
     probs = (logits / temperature).masked_fill(~legal, float("-inf")).softmax(dim=-1).numpy()
     cum = np.cumsum(probs.astype(np.float64), axis=1)
     u = rng.random(len(positions))[:, None] * cum[:, -1:]
@@ -207,25 +197,16 @@ def samples_to_arrays(samples: list[Sample]) -> dict[str, np.ndarray]:
     """The board facts of the samples as the arrays `write_dataset` stores."""
     size = samples[0].pos.size
     s = size * size
-    me = np.array([x.pos.me for x in samples], dtype=np.uint64)
-    opp = np.array([x.pos.opp for x in samples], dtype=np.uint64)
-    shifts = np.arange(s, dtype=np.uint64)
-    mine = ((me[:, None] >> shifts) & np.uint64(1)).astype(np.int8)
-    theirs = ((opp[:, None] >> shifts) & np.uint64(1)).astype(np.int8)
+    states = states_from_positions([x.pos for x in samples])
+    me, opp = states[:, 0], states[:, 1]
     flipped = np.array([x.flipped for x in samples], dtype=np.uint64)
-    return {"boards": mine - theirs,
-            "legal": legal_masks([x.pos for x in samples]),
+    return {"boards": bits_to_bool(me, s).astype(np.int8) - bits_to_bool(opp, s).astype(np.int8),
+            "legal": legal_actions(states, size),
             "last_move": np.array([x.last_move for x in samples], dtype=np.int16),
-            "flipped": ((flipped[:, None] >> shifts) & np.uint64(1)).astype(bool),
+            "flipped": bits_to_bool(flipped, s),
             "black_to_move": np.array([x.pos.black_to_move for x in samples]),
             "source": np.array([x.source for x in samples], dtype=np.uint8),
             "me": me, "opp": opp}
-
-
-def boards_to_planes(boards: np.ndarray, size: int) -> np.ndarray:
-    """float32 [B, 3, size, size] planes from int8 boards (1 mine, -1 theirs, 0 empty)."""
-    planes = np.stack([boards == 1, boards == -1, boards == 0], axis=1).astype(np.float32)
-    return planes.reshape(len(boards), 3, size, size)
 
 
 @torch.no_grad()
@@ -246,7 +227,8 @@ def write_dataset(net: PolicyValueNet, samples: list[Sample], layers: Iterable[i
     writer.write_facts(facts)
     for start in tqdm(range(0, n, batch), desc="activations", disable=not progress):
         stop = min(n, start + batch)
-        planes = torch.from_numpy(bits_to_planes(me[start:stop], opp[start:stop], cfg.size))
+        planes = torch.from_numpy(encode_states(np.stack([me[start:stop], opp[start:stop]], 1),
+                                                cfg.size))
         streams = net.residual_stream(planes)
         logits, value = net.forward_from(streams[:, -1], cfg.blocks)
         writer.write_batch(start, {k: streams[:, k].numpy() for k in layers}, logits.numpy(),
