@@ -111,9 +111,9 @@ def _parser_for(kind: Any, check: Check | None, choices: tuple | None) -> tuple[
         def optional(text: str) -> Any:
             return None if text.lower() == "none" else parse(text)
         return optional, extra
-    if origin is tuple:  # a tuple field's check applies to each element
-        parse_one, _ = _parser_for(args[0], check, choices)
-        return parse_one, {"nargs": "+"}
+    if origin is tuple:  # check and choices apply to each element; repeated flags add up
+        parse_one, extra = _parser_for(args[0], check, choices)
+        return parse_one, {**extra, "nargs": "+", "action": "extend"}
     if kind is bool:
         return bool, {"action": argparse.BooleanOptionalAction}
     base: Callable[[str], Any] = {int: _int, float: _float, str: str, Path: Path}[kind]
@@ -269,8 +269,8 @@ def config_from_dict(cls: type, data: dict[str, Any]) -> Any:
 
 def add_run_flags(parser: argparse.ArgumentParser, out: str | None = None,
                   quick: str | None = None, device: bool = False) -> None:
-    """The flag vocabulary every entry point shares: --out, --seed, --quick, --no-progress,
-    --device (where torch trains) and --wandb (off by default; honours WANDB_MODE)."""
+    """The flag vocabulary every entry point shares: --out, --quick, --no-progress and --device
+    (where torch trains). `--seed` is a field of each stage's config, so that it is saved with it."""
     if out is not None:
         parser.add_argument("--out", type=Path, default=None, help=f"output folder ({out})")
     if quick is not None:

@@ -31,6 +31,7 @@ class Outer:
     lr: float = knob(3e-3, "learning rate", check=positive)
     noise: float = knob(0.25, "noise fraction", check=probability)
     widths: tuple[int, ...] = knob((256, 512), "widths", check=positive)
+    archs: tuple[str, ...] = knob(("relu",), "architectures", choices=("relu", "topk"))
     arch: str = knob("relu", "architecture", choices=("relu", "topk"))
     search: Inner = Inner()
 
@@ -53,11 +54,14 @@ def test_omitted_flags_keep_the_preset_and_typed_ones_win() -> None:
     assert config.search.simulations == 50 and config.lr == 1e-2
     assert config.widths == (8, 16)
     assert given == {"--simulations": 50, "--widths": (8, 16)}
+    config, _ = parse(["--widths", "8", "--widths", "16", "--archs", "topk", "relu"])
+    assert config.widths == (8, 16) and config.archs == ("topk", "relu")
 
 
 @pytest.mark.parametrize("argv", [["--lr", "nan"], ["--lr", "inf"], ["--lr", "0"],
                                   ["--noise", "1.5"], ["--c-puct", "-1"], ["--widths", "8", "0"],
-                                  ["--arch", "gated"], ["--simulations", "2.5"]])
+                                  ["--arch", "gated"], ["--simulations", "2.5"],
+                                  ["--archs", "relu", "gated"]])
 def test_bad_values_are_refused(argv, capsys) -> None:
     with pytest.raises(SystemExit):
         parse(argv)
