@@ -270,7 +270,7 @@ def config_from_dict(cls: type, data: dict[str, Any]) -> Any:
 def add_run_flags(parser: argparse.ArgumentParser, out: str | None = None,
                   quick: str | None = None, device: bool = False) -> None:
     """The flag vocabulary every entry point shares: --out, --quick, --no-progress and --device
-    (where torch trains). `--seed` is a field of each stage's config, so that it is saved with it."""
+    (where torch trains). `--seed` is a field of each stage's config (saved with it)."""
     if out is not None:
         parser.add_argument("--out", type=Path, default=None, help=f"output folder ({out})")
     if quick is not None:
