@@ -32,7 +32,7 @@ from common.config import (
     config_from_args,
     knob,
 )
-from common.io import REPO_ROOT, CheckpointError, code_version, load_checkpoint, write_json
+from common.io import REPO_ROOT, CheckpointError, load_checkpoint, results_version, write_json
 from common.process import setup_process
 from othello.az.agent import PRETRAINED
 from othello.az.evaluation import (
@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     publish = args.out is None and not args.quick and args.results is None
     results = args.results or (REPO_ROOT / "results" / "alphazero" if publish
                                else run_dir / "results")
+    version = results_version(results)  # before the run: its own outputs dirty the tree
 
     if args.restart and run_dir.exists():
         shutil.rmtree(run_dir)
@@ -161,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     trainer.run()
     _write_results(trainer, results, publish=publish,
                    extra={"eval": config_dict(config.eval),
-                          "eval_search": asdict(config.eval_search()), "run": str(run_dir)})
+                          "eval_search": asdict(config.eval_search()), "run": str(run_dir),
+                          "code_version": version})
     if wandb_run is not None:
         wandb_run.finish()
     return 0
@@ -189,8 +191,7 @@ def _write_results(trainer: Trainer, results: Path, publish: bool, extra: dict) 
     final = trainer.metrics[-1]
     summary = {"final": final, "train_config": config_dict(trainer.config),
                "net_config": trainer.net_config, **extra,
-               "total_seconds": float(np.sum([m["iteration_seconds"] for m in trainer.metrics])),
-               "code_version": code_version()}
+               "total_seconds": float(np.sum([m["iteration_seconds"] for m in trainer.metrics]))}
     write_json(results / "summary.json", summary)
     if publish:
         save_model(PRETRAINED, trainer.net, iteration=trainer.iteration, steps=trainer.steps)

@@ -27,7 +27,7 @@ from common.config import (
     config_from_args,
     knob,
 )
-from common.io import REPO_ROOT, CheckpointError, code_version, write_json
+from common.io import REPO_ROOT, CheckpointError, code_version, results_version, write_json
 from common.process import setup_process
 from othello.interp import sae_metrics
 from othello.interp.activations import (
@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = args.out or REPO_ROOT / "runs" / "sae" / name
     results = source.results or (out / "results" if args.quick else REPO_ROOT / "results" / "sae")
+    version = results_version(results)
     split = split_rows(len(acts), grid.holdout, grid.seed, max_test=50_000)
     if len(split.train) < grid.batch_size:
         print(f"error: {len(split.train)} training rows, fewer than --batch-size "

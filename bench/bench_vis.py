@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.config import add_config_flags, add_run_flags, at_least, config_from_args, knob
-from common.io import REPO_ROOT, code_version, write_json
+from common.io import REPO_ROOT, results_version, write_json
 from vis.browser import INSTALL_HINT, find_chromium, make_site, serve, wait_feature
 
 ROOT = REPO_ROOT
@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     ns = p.parse_args(argv)
     args, _ = config_from_args(ns, BenchConfig, BenchConfig())
     out_json = ns.out or ROOT / "bench" / "vis.json"
+    version = results_version(args.screenshots)
     chromium = find_chromium()
     if chromium is None:
         raise SystemExit(INSTALL_HINT)
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     write_json(args.screenshots / "meta.json",
                {"config": {"data": str(args.data), "sae": sae["id"],
                            "feature": out["screenshot_feature"]},
-                "seed": None, "code_version": code_version(),
+                "seed": None, "code_version": version,
                 "made_by": "python bench/bench_vis.py"})
     return 0
 

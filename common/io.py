@@ -95,8 +95,9 @@ def code_version() -> str:
     return rev + ("+dirty" if dirty else "")
 
 
-class DirtyTreeError(RuntimeError):
-    """Committed results must come from committed code: refuse to write them from a dirty tree."""
+class DirtyTreeError(SystemExit):
+    """Committed results must come from committed code: refuse to write them from a dirty tree.
+    A SystemExit, so an entry point that does not catch it still ends with its one line."""
 
 
 def results_version(out: str | os.PathLike) -> str:
@@ -109,9 +110,9 @@ def results_version(out: str | os.PathLike) -> str:
     inside = Path(out).resolve().is_relative_to((REPO_ROOT / "results").resolve())
     if inside and version.endswith("+dirty"):
         if os.environ.get("ALLOW_DIRTY_RESULTS") != "1":
-            raise DirtyTreeError(f"refusing to write {out} from a tree with uncommitted changes "
-                                 "(commit first, or set ALLOW_DIRTY_RESULTS=1 to write a "
-                                 "'+dirty' code version)")
+            raise DirtyTreeError(f"error: refusing to write {out} from a tree with uncommitted "
+                                 "changes (commit first, or set ALLOW_DIRTY_RESULTS=1 to write "
+                                 "a '+dirty' code version)")
         print(f"warning: writing {out} from a dirty tree: code version {version}", flush=True)
     return version
 

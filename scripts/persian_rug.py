@@ -15,7 +15,7 @@ from pathlib import Path
 
 from common.cli import maybe_wandb
 from common.config import add_config_flags, add_run_flags, config_dict, config_from_args
-from common.io import REPO_ROOT, code_version, write_json
+from common.io import REPO_ROOT, results_version, write_json
 from common.process import setup_process
 from toymodels.persian_rug.experiment import DEFAULT, QUICK, PersianRugConfig
 from toymodels.stages import redo_bad_stages
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         plot_training_curves,
     )
 
-    version = code_version()  # before this run's own outputs make the tree look dirty
+    version = results_version(out)  # before this run's own outputs make the tree look dirty
     run = maybe_wandb(args.wandb, "persian_rug", config_dict(cfg) | {"quick": args.quick})
     start = time.perf_counter()
     summary = redo_bad_stages(lambda: run_experiment(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from common.cli import maybe_wandb
 from common.config import add_config_flags, add_run_flags, at_least, config_from_args, knob
-from common.io import REPO_ROOT, CheckpointError, code_version
+from common.io import REPO_ROOT, CheckpointError, results_version
 from common.process import setup_process
 
 DEFAULT_RUN = REPO_ROOT / "runs" / "alphazero" / "default"
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     kind = run_kind(cfg.run)
     base = REPO_ROOT / ("runs/trajectories/quick" if args.quick else "results/trajectories")
     out = args.out or base / kind
-    meta = {"seed": cfg.seed, "quick": args.quick, "code_version": code_version(),
+    meta = {"seed": cfg.seed, "quick": args.quick, "code_version": results_version(out),
             "argv": sys.argv[1:] if argv is None else argv}
     run = maybe_wandb(args.wandb, "policy-trajectory", {k: str(v) for k, v in vars(args).items()})
     try:

@@ -17,7 +17,7 @@ from common.config import (
     config_dict,
     config_from_args,
 )
-from common.io import REPO_ROOT, code_version
+from common.io import REPO_ROOT, results_version
 from common.process import setup_process
 from toymodels.stages import redo_bad_stages
 from toymodels.tms.sweep import DEFAULT, QUICK, SparsitySweepConfig, check_sweep
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from toymodels.tms.sweep import run_sweep
     from toymodels.tms.sweep_plots import write_report
 
-    version = code_version()  # before this run's own outputs make the tree look dirty
+    version = results_version(args.out)  # before this run's own outputs make the tree look dirty
     run = maybe_wandb(args.wandb, "toymodels-sweep", config_dict(cfg))
     start = time.perf_counter()
     result = redo_bad_stages(lambda: run_sweep(cfg, args.run_dir, progress=not args.no_progress))

@@ -22,7 +22,7 @@ from common.config import (
     knob,
     positive,
 )
-from common.io import code_version, write_json
+from common.io import code_version, results_version, write_json
 from common.process import setup_process
 from toymodels.tms.critical import CriticalPoint, kgon_critical_points
 from toymodels.tms.llc import LLCResult, SGLDConfig, llc_batched, llc_devinterp
@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     if cfg.samples < cfg.sgld.batch_size:
         parser.error(f"--samples must be at least --llc-batch-size ({cfg.sgld.batch_size})")
     setup_process(threads=1, plots=False)
+    version = code_version() if args.out is None else results_version(args.out)
     start = time.perf_counter()
     points = kgon_critical_points()
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                         "llc_mean": float(r.mean), "llc_std": float(r.std)}
                        for p, r in zip(points, llcs, strict=True)],
             "meta": {"config": config_dict(cfg), "samples": len(data),
-                     "code_version": code_version(), "command": "python -m toymodels.tms.kgon"}})
+                     "code_version": version, "command": "python -m toymodels.tms.kgon"}})
     return 0
 
 
