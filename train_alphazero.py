@@ -23,7 +23,6 @@ import torch
 
 from alphazero.plots import plot_losses, plot_strength
 from alphazero.trainer import CHECKPOINT, RunError, TrainConfig, Trainer
-from common.cli import maybe_wandb
 from common.config import (
     add_config_flags,
     add_run_flags,
@@ -34,6 +33,7 @@ from common.config import (
 )
 from common.io import REPO_ROOT, CheckpointError, load_checkpoint, results_version, write_json
 from common.process import setup_process
+from common.tracking import maybe_wandb
 from othello.az.agent import PRETRAINED
 from othello.az.evaluation import (
     ENDGAME_METRICS,

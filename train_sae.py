@@ -18,7 +18,6 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from common.cli import maybe_wandb
 from common.config import (
     add_config_flags,
     add_run_flags,
@@ -29,6 +28,7 @@ from common.config import (
 )
 from common.io import REPO_ROOT, CheckpointError, code_version, results_version, write_json
 from common.process import setup_process
+from common.tracking import maybe_wandb
 from othello.interp import sae_metrics
 from othello.interp.activations import (
     DEFAULT_CHECKPOINT,

@@ -13,10 +13,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from common.cli import maybe_wandb
 from common.config import add_config_flags, add_run_flags, config_dict, config_from_args
 from common.io import REPO_ROOT, CheckpointError, code_version
 from common.process import setup_process
+from common.tracking import maybe_wandb
 from othello.interp.activations import DEFAULT, QUICK, CollectConfig, collect, dataset_name
 
 

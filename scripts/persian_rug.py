@@ -13,10 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-from common.cli import maybe_wandb
 from common.config import add_config_flags, add_run_flags, config_dict, config_from_args
 from common.io import REPO_ROOT, results_version, write_json
 from common.process import setup_process
+from common.tracking import maybe_wandb
 from toymodels.persian_rug.experiment import DEFAULT, QUICK, PersianRugConfig
 from toymodels.stages import redo_bad_stages
 

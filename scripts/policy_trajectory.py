@@ -14,10 +14,10 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from common.cli import maybe_wandb
 from common.config import add_config_flags, add_run_flags, at_least, config_from_args, knob
 from common.io import REPO_ROOT, CheckpointError, results_version
 from common.process import setup_process
+from common.tracking import maybe_wandb
 
 DEFAULT_RUN = REPO_ROOT / "runs" / "alphazero" / "default"
 QUICK_RUN = REPO_ROOT / "runs" / "alphazero" / "quick"

@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-from common.cli import maybe_wandb
 from common.config import (
     ConfigError,
     add_config_flags,
@@ -19,6 +18,7 @@ from common.config import (
 )
 from common.io import REPO_ROOT, results_version
 from common.process import setup_process
+from common.tracking import maybe_wandb
 from toymodels.stages import redo_bad_stages
 from toymodels.tms.sweep import DEFAULT, QUICK, SparsitySweepConfig, check_sweep
 

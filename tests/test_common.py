@@ -1,11 +1,9 @@
 """Shared helpers: atomic checkpoints with clear errors, argparse types."""
 
-import argparse
 
 import pytest
 import torch
 
-from common.cli import nonnegative_int, positive_float, positive_int, probability
 from common.io import CheckpointError, load_checkpoint, save_checkpoint, write_json
 
 
@@ -37,20 +35,6 @@ def test_bad_checkpoints_raise_one_line_errors(tmp_path):
 def test_write_json_is_sorted_and_complete(tmp_path):
     write_json(tmp_path / "m.json", {"b": 1, "a": [1, 2]})
     assert (tmp_path / "m.json").read_text().startswith('{\n  "a"')
-
-
-@pytest.mark.parametrize("fn,good,bad", [
-    (positive_int, [("3", 3)], ["0", "-1", "x", "1.5"]),
-    (nonnegative_int, [("0", 0)], ["-1", "y"]),
-    (positive_float, [("1e-3", 1e-3)], ["0", "-2", "nan", "z"]),
-    (probability, [("0", 0.0), ("1", 1.0)], ["1.5", "-0.1", "p"]),
-])
-def test_argparse_types(fn, good, bad):
-    for text, value in good:
-        assert fn(text) == value
-    for text in bad:
-        with pytest.raises(argparse.ArgumentTypeError):
-            fn(text)
 
 
 def test_results_from_a_dirty_tree_are_refused(tmp_path, monkeypatch) -> None:

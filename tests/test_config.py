@@ -14,6 +14,7 @@ from common.config import (
     config_from_args,
     config_from_dict,
     knob,
+    nonnegative,
     positive,
     probability,
     validate,
@@ -33,6 +34,7 @@ class Outer:
     widths: tuple[int, ...] = knob((256, 512), "widths", check=positive)
     archs: tuple[str, ...] = knob(("relu",), "architectures", choices=("relu", "topk"))
     arch: str = knob("relu", "architecture", choices=("relu", "topk"))
+    gate_games: int = knob(0, "arena games", check=nonnegative)
     search: Inner = Inner()
 
 
@@ -66,6 +68,23 @@ def test_bad_values_are_refused(argv, capsys) -> None:
     with pytest.raises(SystemExit):
         parse(argv)
     assert "error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag,good,bad", [
+    ("--simulations", [("3", 3)], ["0", "-1", "x", "1.5"]),  # positive int
+    ("--gate-games", [("0", 0)], ["-1", "y"]),  # nonnegative int
+    ("--lr", [("1e-3", 1e-3)], ["0", "-2", "nan", "z"]),  # positive float
+    ("--noise", [("0", 0.0), ("1", 1.0)], ["1.5", "-0.1", "p"]),  # probability
+])
+def test_value_checks(flag, good, bad, capsys) -> None:
+    dest = flag[2:].replace("-", "_")
+    for text, value in good:
+        config, _ = parse([flag, text])
+        assert getattr(config.search if dest == "simulations" else config, dest) == value
+    for text in bad:
+        with pytest.raises(SystemExit):
+            parse([flag, text])
+        assert f"argument {flag}" in capsys.readouterr().err
 
 
 def test_help_shows_default_and_preset() -> None:

@@ -16,10 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-from common.cli import maybe_wandb
 from common.config import add_config_flags, add_run_flags, config_dict, config_from_args
 from common.io import REPO_ROOT, CheckpointError
 from common.process import setup_process
+from common.tracking import maybe_wandb
 from othello.interp.dataset import ActivationDataset, DatasetError, locate, open_dataset
 from othello.interp.vis import DEFAULT, QUICK, VisConfig, feature_records
 from sae.archs import load
