@@ -4,6 +4,8 @@ and as the console script pyproject.toml declares, and none edits sys.path to fi
 from __future__ import annotations
 
 import ast
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -58,3 +60,34 @@ def test_help_as_console_scripts() -> None:
                     "pip install -e .)")
     for name, done in zip(found, run_all([[found[n], "--help"] for n in found]), strict=True):
         assert done.returncode == 0 and "usage:" in done.stdout, f"{name}: {done.stderr[-500:]}"
+
+
+def readme_commands() -> list[list[str]]:
+    """`python ...` lines of the README's code blocks, as argument lists (comments dropped)."""
+    commands, inside = [], False
+    for line in (ROOT / "README.md").read_text().splitlines():
+        if line.startswith("```"):
+            inside = not inside
+        elif inside and line.startswith("python "):
+            commands.append(shlex.split(line.split("  #")[0].split(" # ")[0])[1:])
+    return commands
+
+
+def test_readme_commands_name_real_scripts_and_flags() -> None:
+    """Every script or module a README command runs exists, and takes every flag it is given."""
+    commands = readme_commands()
+    assert len(commands) > 20
+    targets = sorted({" ".join(c[:2]) if c[0] == "-m" else c[0] for c in commands})
+    helps = dict(zip(targets, run_all([[sys.executable, *t.split(), "--help"] for t in targets]),
+                     strict=True))
+    problems = []
+    for command in commands:
+        target = " ".join(command[:2]) if command[0] == "-m" else command[0]
+        done = helps[target]
+        if done.returncode != 0:
+            problems.append(f"python {target} --help: {done.stderr.strip()[-200:]}")
+            continue
+        problems += [f"README runs `python {' '.join(command)}`, but {target} has no {flag}"
+                     for flag in (a.split("=")[0] for a in command if a.startswith("--"))
+                     if not re.search(rf"{re.escape(flag)}\b", done.stdout)]
+    assert problems == []
