@@ -26,7 +26,14 @@ from common.config import (
     config_from_args,
     knob,
 )
-from common.io import REPO_ROOT, CheckpointError, code_version, results_version, write_json
+from common.io import (
+    REPO_ROOT,
+    CheckpointError,
+    code_version,
+    results_version,
+    say_reused,
+    write_json,
+)
 from common.process import setup_process
 from common.tracking import maybe_wandb
 from othello.interp import sae_metrics
@@ -76,6 +83,8 @@ def default_acts(source: SourceConfig, quick: bool, seed: int, progress: bool,
         print(f"collecting {cfg.positions} positions into {acts}", flush=True)
         collect_dataset(net, info, acts, cfg.positions, cfg.layers, cfg.seed, cfg.temperature,
                         progress=progress, code=version)
+    else:
+        say_reused("activations collected from the same checkpoint and seed", acts)
     return acts
 
 

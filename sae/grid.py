@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from common.config import at_least, knob, positive
-from common.io import write_json
+from common.io import say_reused, write_json
 from sae.archs import ARCHS
 from sae.data import Split
 from sae.evaluate import Downstream, evaluate
@@ -132,6 +132,7 @@ def run_one(cfg: TrainConfig, acts: np.ndarray, split: Split, out: Path, data_in
     if done.is_file() and (folder / "sae.pt").is_file():
         old = json.loads(done.read_text())
         if old.get("config") == config and old.get("data") == data_info:
+            say_reused(f"SAE {cfg.name} (same config and data)", folder)
             return old
     start = time.perf_counter()
     sae, history = train_sae(cfg, acts, split, progress=progress, log=log)

@@ -20,7 +20,7 @@ from alphazero.arena import ArenaResult, play_match
 from alphazero.evaluators import network_evaluator
 from alphazero.mcts import SearchConfig
 from common.config import at_least, knob
-from common.io import REPO_ROOT, write_json
+from common.io import REPO_ROOT, say_reused, write_json
 from othello.az.agent import AlphaZeroPlayer, classic_policy
 from othello.players.match import random_position
 from othello.players.registry import make_player
@@ -106,6 +106,7 @@ def endgame_set(size: int, count: int, seed: int, cache: Path | None = None,
     if cache is not None and cache.exists():
         raw = json.loads(cache.read_text())
         if raw.get("key") == [size, count, seed, list(empties)]:
+            say_reused("solver-labelled endgame set", cache)
             return Endgames([Position(size, p[0], p[1], p[2]) for p in raw["positions"]],
                             [{int(k): v for k, v in o.items()} for o in raw["outcomes"]])
     rng = np.random.default_rng(seed)

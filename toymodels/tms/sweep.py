@@ -19,7 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 from common.config import ConfigError, knob, nonnegative, positive
-from common.io import save_checkpoint
+from common.io import save_checkpoint, say_reused
 from toymodels.data import sparse_uniform
 from toymodels.stages import load_stage
 from toymodels.tms.inits import kgon_init
@@ -136,7 +136,9 @@ def run_sweep(cfg: SparsitySweepConfig, run_dir: Path, progress: bool = True) ->
     config = asdict(cfg)
     data = make_data(cfg)
     trained = _cached(run_dir / "train.pt", config)
-    if trained is None:
+    if trained is not None:
+        say_reused("trained models (same config)", run_dir / "train.pt")
+    else:
         start = time.perf_counter()
         W0, b0 = make_init(cfg)
         traj = train_many(W0, b0, data, cfg.train, seed=cfg.seed, progress=progress)
@@ -151,7 +153,9 @@ def run_sweep(cfg: SparsitySweepConfig, run_dir: Path, progress: bool = True) ->
         sel = (sparsity_index == s).nonzero().squeeze(1)
         path = run_dir / f"llc_{s}.pt"
         done = _cached(path, config)
-        if done is None:
+        if done is not None:
+            say_reused(f"LLC estimates for sparsity {cfg.sparsities[s]:.3f}", path)
+        else:
             start = time.perf_counter()
             est = llc_batched(trained["W"][:, sel], trained["b"][:, sel], data[sel], cfg.sgld)
             done = {"config": config, "mean": est.mean.float(), "std": est.std.float(),
