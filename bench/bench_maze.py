@@ -1,0 +1,63 @@
+"""Wall-clock of PPO on mazes: seconds of training until the held-out success (sampled moves,
+fresh mazes of the default size, within the step cap) first reaches a target, default 90%.
+
+Trains the default config of scripts/maze_trajectory.py from scratch into runs/mazes/bench
+(timing the PPO updates only, not the held-out scoring at checkpoints), then scores the final
+network on more fresh mazes. Writes bench/maze.json. Times depend on what else the machine runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import time
+from dataclasses import replace
+
+from common.cli import positive_int, probability
+from common.config import config_dict
+from common.io import REPO_ROOT, write_json
+from common.process import setup_process
+from mazes.misgeneralisation import rate
+from mazes.ppo import evaluate, train
+from scripts.maze_trajectory import DEFAULT
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--target", type=probability, default=0.9, help="held-out success to reach")
+    p.add_argument("--updates", type=positive_int, default=DEFAULT.run.ppo.updates)
+    p.add_argument("--checkpoints", type=positive_int, default=24,
+                   help="log-spaced checkpoints at which success is scored")
+    p.add_argument("--test-mazes", type=positive_int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-progress", action="store_true")
+    args = p.parse_args(argv)
+    setup_process()
+    cfg = replace(DEFAULT.run, seed=args.seed,
+                  ppo=replace(DEFAULT.run.ppo, updates=args.updates,
+                              checkpoints=args.checkpoints))
+    run = REPO_ROOT / "runs" / "mazes" / "bench"
+    shutil.rmtree(run, ignore_errors=True)
+    start = time.perf_counter()
+    state = train(cfg, run, progress=not args.no_progress)
+    wall = time.perf_counter() - start
+    snaps = [m["snapshot"] for m in state.metrics if "snapshot" in m]
+    reached = next((s for s in snaps if s["held_out_success"] >= args.target), None)
+    test = evaluate(state.net, cfg.maze, args.test_mazes, args.seed + 1)
+    out = {"config": config_dict(cfg), "target": args.target,
+           "seconds_to_target": None if reached is None else reached["train_seconds"],
+           "env_steps_to_target": None if reached is None else reached["env_steps"],
+           "train_seconds": round(state.seconds, 1), "wall_seconds": round(wall, 1),
+           "final_test_success": rate(test.success),
+           "checkpoints": [{k: s[k] for k in ("update", "env_steps", "train_seconds",
+                                              "held_out_success")} for s in snaps]}
+    write_json(REPO_ROOT / "bench" / "maze.json", out)
+    hit = ("not reached" if reached is None else
+           f"reached at {reached['train_seconds']:.0f} s ({reached['env_steps']:,} steps)")
+    print(f"held-out success >= {args.target:.0%}: {hit}; training {state.seconds:.0f} s, "
+          f"final {test.success.mean():.1%} of {args.test_mazes} fresh mazes")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,121 @@
+"""PPO on the tiny corridor maze (a 3x3 grid: four cells, always one corridor), exact resume,
+the trajectory report (one GIF frame per checkpoint) and the entry point's CLI."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import imageio.v2 as imageio
+import pytest
+import torch
+
+from mazes.env import MazeConfig
+from mazes.fields import field_logits, net_policy, probe_mazes, softmax
+from mazes.net import NetConfig
+from mazes.ppo import PPOConfig, RunConfig, checkpoint_updates, evaluate, fresh_state, train
+from mazes.report import is_maze_run, write_maze_report
+
+TINY = RunConfig(maze=MazeConfig(size=3, corner=1, max_steps=20),
+                 net=NetConfig(channels=8, iterations=3),
+                 ppo=replace(PPOConfig(), envs=32, rollout=32, updates=20, checkpoints=5,
+                             eval_mazes=64))
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = tmp_path_factory.mktemp("maze") / "tiny"
+    train(TINY, run, progress=False)
+    return run
+
+
+def test_checkpoint_updates_are_log_spaced_from_zero() -> None:
+    assert checkpoint_updates(100, 4) == [0, 1, 10, 100]
+    assert checkpoint_updates(3, 16) == [0, 1, 2, 3]
+
+
+def test_ppo_learns_the_corridor(tiny_run: Path) -> None:
+    first = json.loads((tiny_run / "metrics.jsonl").read_text().splitlines()[0])
+    before = first["snapshot"]["held_out_success"]
+    state = fresh_state(TINY)
+    state.net.load_state_dict(torch.load(tiny_run / "state.pt", weights_only=True)["model"])
+    after = evaluate(state.net, TINY.maze, 200, seed=5)
+    assert before < 0.8 and after.success.mean() > 0.95
+    # and the field points along the corridor: most mass on the move towards the cheese
+    probe = probe_mazes(TINY.maze, 1)[0]
+    probs = softmax(field_logits(net_policy(state.net), probe))
+    assert (probs * probe.best_moves()).sum(1).min() > 0.7
+
+
+def test_resume_repeats_the_uninterrupted_run(tmp_path: Path, tiny_run: Path) -> None:
+    cfg = replace(TINY, ppo=replace(TINY.ppo, updates=6, checkpoints=3))
+    straight = train(cfg, tmp_path / "straight", progress=False)
+    train(cfg, tmp_path / "resumed", progress=False, stop_after=3)
+    resumed = train(cfg, tmp_path / "resumed", progress=False, resume=True)
+    assert resumed.update == straight.update == 6
+    for a, b in zip(straight.net.state_dict().values(), resumed.net.state_dict().values(),
+                    strict=True):
+        assert torch.equal(a, b)
+    assert _untimed(tmp_path / "straight") == _untimed(tmp_path / "resumed")
+
+
+def _untimed(run: Path) -> list[dict]:
+    """The run's metrics without the wall-clock seconds, which differ between two runs."""
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    for row in rows:
+        row.get("snapshot", {}).pop("train_seconds", None)
+    return rows
+
+
+def test_report_writes_one_gif_frame_per_checkpoint(tiny_run: Path, tmp_path: Path) -> None:
+    assert is_maze_run(tiny_run) and not is_maze_run(tmp_path)
+    summary = write_maze_report(tiny_run, tmp_path, meta={"test": True}, progress=False)
+    checkpoints = len(checkpoint_updates(TINY.ppo.updates, TINY.ppo.checkpoints))
+    assert summary["frames"] == checkpoints == len(summary["updates"])
+    for name in summary["gifs"]:
+        assert len(imageio.mimread(tmp_path / name)) == checkpoints
+    for name in ("logits.png", "curves.png", "pca.png", "summary.json", "meta.json"):
+        assert (tmp_path / name).is_file()
+    towards = summary["probes"]["random"]["p_towards_cheese"]
+    assert towards[-1] > towards[0] + 0.3  # the field turns towards the cheese over training
+
+
+def test_cli_rejects_bad_values_in_one_line(capsys: pytest.CaptureFixture) -> None:
+    from scripts.maze_trajectory import main
+
+    for argv, words in ((["--size", "4"], "odd number"), (["--lr", "-1"], "> 0"),
+                        (["--device", "tpu"], "invalid choice"),
+                        (["--size", "3", "--corner", "5"], "must not exceed")):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert words in err[-1]
+
+
+def test_entry_point_trains_reuses_and_tests_misgeneralisation(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture
+                                                              ) -> None:
+    from scripts.maze_trajectory import main
+
+    argv = ["--size", "3", "--corner", "1", "--max-steps", "12", "--channels", "4",
+            "--iterations", "1", "--envs", "8", "--rollout", "8", "--updates", "2",
+            "--corner-updates", "1", "--checkpoints", "2", "--eval-mazes", "4",
+            "--test-mazes", "16", "--no-progress", "--out", str(tmp_path / "out"),
+            "--runs", str(tmp_path / "runs")]
+    assert main(argv) == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    test = summary["misgeneralisation"]["corner"]
+    assert test["success_cheese_elsewhere"]["of"] == 16
+    assert set(summary) == {"anywhere", "corner", "misgeneralisation"}
+    assert (tmp_path / "out" / "misgeneralisation.png").is_file()
+    assert (tmp_path / "out" / "corner" / "field_away-from-corner.gif").is_file()
+    meta = json.loads((tmp_path / "out" / "meta.json").read_text())
+    assert meta["config"]["run"]["ppo"]["updates"] == 2 and meta["seed"] == 0
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert capsys.readouterr().out.count("reusing maze run") == 2
+    with pytest.raises(SystemExit) as e:
+        main([*argv, "--updates", "3"])
+    assert "other settings" in str(e.value)
