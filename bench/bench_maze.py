@@ -11,10 +11,18 @@ from __future__ import annotations
 import argparse
 import shutil
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from common.cli import positive_int, probability
-from common.config import config_dict
+from common.config import (
+    add_config_flags,
+    add_run_flags,
+    at_least,
+    config_dict,
+    config_from_args,
+    knob,
+    positive,
+    probability,
+)
 from common.io import REPO_ROOT, write_json
 from common.process import setup_process
 from mazes.misgeneralisation import rate
@@ -22,16 +30,22 @@ from mazes.ppo import evaluate, train
 from scripts.maze_trajectory import DEFAULT
 
 
+@dataclass(frozen=True)
+class MazeBenchConfig:
+    target: float = knob(0.9, "held-out success to reach", check=probability)
+    updates: int = knob(DEFAULT.run.ppo.updates, "PPO updates at most", check=positive)
+    checkpoints: int = knob(24, "log-spaced checkpoints at which success is scored",
+                            check=positive)
+    test_mazes: int = knob(1000, "fresh mazes for the final score", check=positive)
+    seed: int = knob(0, "seed of the run", check=at_least(0))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--target", type=probability, default=0.9, help="held-out success to reach")
-    p.add_argument("--updates", type=positive_int, default=DEFAULT.run.ppo.updates)
-    p.add_argument("--checkpoints", type=positive_int, default=24,
-                   help="log-spaced checkpoints at which success is scored")
-    p.add_argument("--test-mazes", type=positive_int, default=1000)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--no-progress", action="store_true")
-    args = p.parse_args(argv)
+    add_config_flags(p, MazeBenchConfig)
+    add_run_flags(p)
+    ns = p.parse_args(argv)
+    args, _ = config_from_args(ns, MazeBenchConfig, MazeBenchConfig())
     setup_process()
     cfg = replace(DEFAULT.run, seed=args.seed,
                   ppo=replace(DEFAULT.run.ppo, updates=args.updates,
@@ -39,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     run = REPO_ROOT / "runs" / "mazes" / "bench"
     shutil.rmtree(run, ignore_errors=True)
     start = time.perf_counter()
-    state = train(cfg, run, progress=not args.no_progress)
+    state = train(cfg, run, progress=not ns.no_progress)
     wall = time.perf_counter() - start
     snaps = [m["snapshot"] for m in state.metrics if "snapshot" in m]
     reached = next((s for s in snaps if s["held_out_success"] >= args.target), None)

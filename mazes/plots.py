@@ -16,9 +16,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from common.trajectory import PCAResult
 from mazes.env import ACTIONS
 from mazes.fields import FieldTrajectory, Probe, arrows, p_best
-from mazes.pca import PCAResult
 
 MOVE_COLOURS = ("tab:blue", "tab:green", "tab:orange", "tab:purple")
 

@@ -13,6 +13,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from common.io import write_json
+from common.trajectory import pca_with_baselines
 from mazes.fields import (
     Probe,
     corner_seeking,
@@ -23,7 +24,6 @@ from mazes.fields import (
     snapshot_paths,
 )
 from mazes.net import MazeNet
-from mazes.pca import pca_with_baselines
 from mazes.plots import plot_curves, plot_logits, plot_pca, read_curves, write_field_gif
 from mazes.ppo import read_config
 

@@ -42,6 +42,8 @@ STAGES: tuple[Stage, ...] = (
           ("scripts/sweep_sparsity.py", "--quick"), "runs/toymodels/quick/"),
     Stage("persian-rug", "Persian rug: untied toy models vs the symmetric semi-analytic optimum",
           ("scripts/persian_rug.py", "--quick"), "runs/persian_rug/quick/"),
+    Stage("mazes", "Mazes: PPO agents, policy vector fields over training, goal misgeneralisation",
+          ("scripts/maze_trajectory.py", "--quick"), "runs/mazes/quick*, runs/mazes/quick-report/"),
     Stage("sae", "SAEs: the agent's block-2 activations (20k positions), a small grid, "
           "held-out metrics", ("train_sae.py", "--quick"),
           "runs/activations/<agent>_quick/, runs/sae/<agent>_quick/"),

@@ -84,13 +84,17 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Traje
 
 
 def run_kind(run: Path) -> str:
+    from mazes.report import is_maze_run
+
+    if is_maze_run(run):  # before AlphaZero: a maze run also keeps checkpoints/
+        return "maze"
     if (run / "checkpoints").is_dir():
         return "alphazero"
     if (run / "train.pt").is_file():
         return "toymodel"
-    raise SystemExit(f"error: {run} holds neither checkpoints/iter_*.pt (AlphaZero) nor train.pt "
-                     "(toy-model sweep); train one with train_alphazero.py or "
-                     "scripts/sweep_sparsity.py")
+    raise SystemExit(f"error: {run} holds no AlphaZero checkpoints/iter_*.pt, toy-model sweep "
+                     "train.pt or maze run; train one with train_alphazero.py, "
+                     "scripts/sweep_sparsity.py or scripts/maze_trajectory.py")
 
 
 def alphazero_report(cfg: TrajectoryConfig, out: Path, meta: dict, progress: bool) -> dict:
@@ -131,6 +135,18 @@ def toymodel_report(cfg: TrajectoryConfig, out: Path, meta: dict, progress: bool
     return summary
 
 
+def maze_report(cfg: TrajectoryConfig, out: Path, meta: dict, progress: bool) -> dict:
+    from mazes.report import write_maze_report
+
+    summary = write_maze_report(cfg.run, out, meta=meta, progress=progress)
+    print(f"{summary['frames']} frames; held-out success over training: "
+          + " -> ".join(f"{s:.2f}" for s in summary["held_out_success"]))
+    return summary
+
+
+REPORTS = {"alphazero": alphazero_report, "toymodel": toymodel_report, "maze": maze_report}
+
+
 def main(argv: list[str] | None = None) -> int:
     args, cfg = parse_args(argv)
     setup_process()
@@ -140,20 +156,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     kind = run_kind(cfg.run)
     base = REPO_ROOT / ("runs/trajectories/quick" if args.quick else "results/trajectories")
-    out = args.out or base / kind
+    out = args.out or base / (kind if kind != "maze" else f"maze/{cfg.run.name}")
     meta = {"seed": cfg.seed, "quick": args.quick, "code_version": results_version(out),
             "argv": sys.argv[1:] if argv is None else argv}
     run = maybe_wandb(args.wandb, "policy-trajectory", {k: str(v) for k, v in vars(args).items()})
     try:
-        report = alphazero_report if kind == "alphazero" else toymodel_report
-        summary = report(cfg, out, meta, not args.no_progress)
+        summary = REPORTS[kind](cfg, out, meta, not args.no_progress)
     except (CheckpointError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"wrote {out}")
     if run is not None:
-        run.log({"pca_pc1": summary["pca"]["explained"][0]} if kind == "alphazero"
-                else {"final_loss": summary["loss"][-1]})
+        run.log({"final_loss": summary["loss"][-1]} if kind == "toymodel"
+                else {"pca_pc1": summary["pca"]["explained"][0]})
         run.finish()
     return 0
 

@@ -13,17 +13,12 @@ import torch
 from matplotlib.patches import Circle, Rectangle
 
 from common.io import save_checkpoint
+from common.trajectory import entropy, kl_divergence, pca_with_baselines
 from othello.az.evaluation import move_margins
 from othello.az.model import NetConfig, PolicyValueNet
 from othello.interp.draw import draw_board
 from othello.interp.probes import Probe, default_probes, position_from_moves, probes_from_records
-from othello.interp.trajectory import (
-    entropy,
-    evaluate_run,
-    kl_divergence,
-    pca_with_baselines,
-    snapshot_paths,
-)
+from othello.interp.trajectory import evaluate_run, snapshot_paths
 from othello.interp.trajectory_plots import loss_series, write_probe_gif
 from othello.players.match import play_game, random_position, write_records
 from othello.rules.board import Position, move_name, parse_move

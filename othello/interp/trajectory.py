@@ -18,6 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from alphazero.evaluators import network_evaluator
+from common.trajectory import entropy, kl_divergence
 from othello.az.game import OthelloGame
 from othello.az.model import load_model
 from othello.interp.probes import Probe
@@ -83,17 +84,6 @@ def _nan(value) -> float:
     return float("nan") if value is None else float(value)
 
 
-def kl_divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """KL(p || q) over the last axis; 0 log 0 = 0 (q > 0 wherever p > 0 for masked softmaxes)."""
-    ratio = np.where(p > 0, p / np.maximum(q, 1e-300), 1.0)
-    return (p * np.log(ratio)).sum(-1)
-
-
-def entropy(p: np.ndarray) -> np.ndarray:
-    """Shannon entropy in nats over the last axis."""
-    return -(p * np.log(np.where(p > 0, p, 1.0))).sum(-1)
-
-
 def evaluate_run(paths: list[Path], probes: list[Probe], progress: bool = True,
                  ) -> PolicyTrajectory:
     """Every snapshot's outputs on the probes (one batched forward pass per snapshot)."""
@@ -132,42 +122,3 @@ def stacked_outputs(traj: PolicyTrajectory) -> np.ndarray:
     return np.concatenate([traj.probs.reshape(k, -1), traj.value.reshape(k, -1)], axis=1)
 
 
-@dataclass
-class PCAResult:
-    coords: np.ndarray  # (K, 2) projection on the first two components
-    explained: np.ndarray  # (r,) explained-variance ratios
-    shuffled_explained: np.ndarray  # (r,) mean ratios with each column shuffled over checkpoints
-    path_length: float  # length of the training-order path through the top-2 plane
-    shuffled_path_length: float  # mean path length through the same points in shuffled orders
-    shuffled_order: np.ndarray  # (K,) one shuffled order, for drawing
-
-
-def pca_with_baselines(X: np.ndarray, shuffles: int = 200, seed: int = 0) -> PCAResult:
-    """PCA of the rows of X (checkpoints) and two shuffled-order baselines.
-
-    Order baseline: the same points visited in random orders; a smooth trajectory has a much
-    shorter path than that. Column baseline: each output's series shuffled over checkpoints on
-    its own, which keeps every marginal but breaks their joint drift; coordinated change puts
-    more variance in the first component than that baseline does."""
-    rng = np.random.default_rng(seed)
-
-    def ratios(M: np.ndarray) -> np.ndarray:
-        s = np.linalg.svd(M - M.mean(0), compute_uv=False)
-        var = s**2
-        return var / var.sum() if var.sum() > 0 else var
-
-    centred = X - X.mean(0)
-    u, s, _ = np.linalg.svd(centred, full_matrices=False)
-    coords = (u * s)[:, :2]
-    if coords.shape[1] < 2:
-        coords = np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
-
-    def length(order: np.ndarray) -> float:
-        return float(np.linalg.norm(np.diff(coords[order], axis=0), axis=1).sum())
-
-    orders = [rng.permutation(len(X)) for _ in range(shuffles)]
-    columns = [ratios(np.stack([rng.permutation(col) for col in X.T], axis=1))
-               for _ in range(shuffles)]
-    return PCAResult(coords, ratios(X), np.mean(columns, axis=0),
-                     length(np.arange(len(X))), float(np.mean([length(o) for o in orders])),
-                     orders[0])

@@ -12,9 +12,10 @@ import imageio.v2 as imageio
 import matplotlib.pyplot as plt
 import numpy as np
 
+from common.trajectory import PCAResult
 from othello.interp.draw import draw_board, side_to_move
 from othello.interp.probes import Probe
-from othello.interp.trajectory import PCAResult, PolicyTrajectory
+from othello.interp.trajectory import PolicyTrajectory
 from othello.rules.board import move_name
 
 
@@ -185,7 +186,6 @@ def write_report(run_dir: Path, out: Path, probes: list[Probe], meta: dict,
     from common.io import write_json
     from othello.interp.trajectory import (
         evaluate_run,
-        pca_with_baselines,
         read_metrics,
         snapshot_paths,
         stacked_outputs,
@@ -203,6 +203,8 @@ def write_report(run_dir: Path, out: Path, probes: list[Probe], meta: dict,
         gifs.append(name)
     plot_grid(out / "grid.png", probes, traj)
     plot_curves(out / "curves.png", probes, traj, losses)
+    from common.trajectory import pca_with_baselines
+
     pca = pca_with_baselines(stacked_outputs(traj))
     plot_pca(out / "pca.png", traj, pca)
     summary = {**traj.summary(probes), "gifs": gifs,
