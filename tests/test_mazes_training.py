@@ -119,3 +119,16 @@ def test_entry_point_trains_reuses_and_tests_misgeneralisation(tmp_path: Path,
     with pytest.raises(SystemExit) as e:
         main([*argv, "--updates", "3"])
     assert "other settings" in str(e.value)
+
+
+def test_policy_trajectory_accepts_a_maze_run(tiny_run: Path, tmp_path: Path) -> None:
+    """scripts/policy_trajectory.py --run takes a maze run like an AlphaZero or toy-model run
+    (a maze run also keeps checkpoints/, so it must not be read as an AlphaZero run)."""
+    from scripts import policy_trajectory
+
+    assert policy_trajectory.run_kind(tiny_run) == "maze"
+    out = tmp_path / "report"
+    assert policy_trajectory.main(["--run", str(tiny_run), "--out", str(out),
+                                   "--no-progress"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["frames"] == len(checkpoint_updates(TINY.ppo.updates, TINY.ppo.checkpoints))
