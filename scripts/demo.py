@@ -39,16 +39,16 @@ STAGES: tuple[Stage, ...] = (
           "depth 3", ("othello/play.py", "--games", "4", "--p1", "alphazero", "--p2",
                       "alphabeta:3", "--seed", "0"), "the match result (printed)"),
     Stage("toymodels", "Toy models: quick sparsity sweep (training, LLC, polygon GIFs)",
-          ("scripts/sweep_sparsity.py", "--quick"), "runs/toymodels/quick/"),
+          ("scripts/sweep_sparsity.py", "--quick"), "runs/toymodels/quick/, quick_run/"),
     Stage("persian-rug", "Persian rug: untied toy models vs the symmetric semi-analytic optimum",
           ("scripts/persian_rug.py", "--quick"), "runs/persian_rug/quick/"),
     Stage("mazes", "Mazes: PPO agents, policy vector fields over training, goal misgeneralisation",
           ("scripts/maze_trajectory.py", "--quick"), "runs/mazes/quick*, runs/mazes/quick-report/"),
     Stage("sae", "SAEs: the agent's block-2 activations (20k positions), a small grid, "
           "held-out metrics", ("train_sae.py", "--quick"),
-          "runs/activations/<agent>_quick/, runs/sae/<agent>_quick/"),
+          "runs/activations/agent-quick/, runs/sae/agent-quick/"),
     Stage("vis", "Feature browser: vis data for the quick SAEs (then browse with the printed "
-          "command)", ("vis/generate_vis_data.py", "--quick"), "runs/vis_quick/"),
+          "command)", ("vis/generate_vis_data.py", "--quick"), "vis/data/ (git-ignored; serve vis/)"),
 )
 
 
