@@ -34,6 +34,7 @@ class ArenaResult(Tally):
 
     a_first: np.ndarray | None = None  # per game: did A move first (after the opening)
     a_result: np.ndarray | None = None  # per game: +1 / 0 / -1 for A
+    a_moves: list[tuple[int, np.ndarray, int]] | None = None  # (game, state, action) A played
 
 
 def random_openings(game: Game, n: int, plies: int, rng: np.random.Generator) -> np.ndarray:
@@ -56,23 +57,32 @@ def random_openings(game: Game, n: int, plies: int, rng: np.random.Generator) ->
 
 
 def play_match(game: Game, policy_a: Policy, policy_b: Policy, games: int,
-               opening_plies: int, rng: np.random.Generator) -> ArenaResult:
+               opening_plies: int, rng: np.random.Generator,
+               openings: np.ndarray | None = None, record: bool = False) -> ArenaResult:
     """Play `games` games (rounded up to even): each opening twice, A first in one of them.
     With an odd number of opening plies the side to move after the opening is the second player;
-    "first" here means "to move after the opening"."""
-    pairs = (games + 1) // 2
-    openings = random_openings(game, pairs, opening_plies, rng)
+    "first" here means "to move after the opening". `openings` (states) replaces the random
+    ones (then `games` is twice their number); `record` keeps every state A moved in and its
+    action, for judging A's moves afterwards."""
+    if openings is None:
+        openings = random_openings(game, (games + 1) // 2, opening_plies, rng)
+    pairs = len(openings)
     states = np.concatenate([openings, openings])
     a_to_move = np.concatenate([np.ones(pairs, bool), np.zeros(pairs, bool)])
     a_first = a_to_move.copy()
     live = np.ones(len(states), dtype=bool)
     a_result = np.zeros(len(states), dtype=np.int64)
+    a_moves: list[tuple[int, np.ndarray, int]] | None = [] if record else None
     while live.any():
         for side_is_a, policy in ((True, policy_a), (False, policy_b)):
             idx = np.nonzero(live & (a_to_move == side_is_a))[0]
             if idx.size == 0:
                 continue
-            states[idx] = game.next_states(states[idx], policy(states[idx]))
+            actions = policy(states[idx])
+            if a_moves is not None and side_is_a:
+                a_moves += [(int(g), states[g].copy(), int(a)) for g, a in zip(idx, actions,
+                                                                              strict=True)]
+            states[idx] = game.next_states(states[idx], actions)
             a_to_move[idx] = ~a_to_move[idx]
             over = idx[~game.legal_actions(states[idx]).any(axis=1)]
             if over.size:
@@ -80,4 +90,5 @@ def play_match(game: Game, policy_a: Policy, policy_b: Policy, games: int,
                 a_result[over] = np.where(a_to_move[over], z, -z).astype(np.int64)
                 live[over] = False
     return ArenaResult(wins=int((a_result > 0).sum()), draws=int((a_result == 0).sum()),
-                       losses=int((a_result < 0).sum()), a_first=a_first, a_result=a_result)
+                       losses=int((a_result < 0).sum()), a_first=a_first, a_result=a_result,
+                       a_moves=a_moves)

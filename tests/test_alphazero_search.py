@@ -200,3 +200,40 @@ def test_arena_pairs_openings_with_colours_swapped():
     # with A on opposite sides, so A's results in a pair cancel
     np.testing.assert_array_equal(result.a_result[:5], -result.a_result[5:])
     assert result.score == 0.5
+
+
+def test_arena_takes_given_openings_and_records_a_moves():
+    game = OthelloGame(6)
+
+    def first_legal(states):
+        return game.legal_actions(states).argmax(axis=1)
+
+    def last_legal(states):
+        legal = game.legal_actions(states)
+        return legal.shape[1] - 1 - legal[:, ::-1].argmax(axis=1)
+
+    openings = game.initial_states(3)
+    openings[1:] = game.next_states(openings[1:], first_legal(openings[1:]))
+    result = play_match(game, first_legal, last_legal, games=0, opening_plies=0,
+                        rng=np.random.default_rng(0), openings=openings, record=True)
+    assert result.games == 6
+    # replaying each game from its opening with A's recorded moves and B's policy gives back
+    # exactly the recorded states and A's result
+    by_game = {}
+    for g, state, action in result.a_moves:
+        by_game.setdefault(g, []).append((state, action))
+    for g in range(6):
+        state, a_turn = np.concatenate([openings, openings])[g:g + 1].copy(), g < 3
+        moves = iter(by_game[g])
+        while game.legal_actions(state).any():
+            if a_turn:
+                recorded, action = next(moves)
+                np.testing.assert_array_equal(recorded, state[0])
+                assert action == first_legal(state)[0]
+                state = game.next_states(state, np.array([action]))
+            else:
+                state = game.next_states(state, last_legal(state))
+            a_turn = not a_turn
+        z = game.outcome(state)[0]
+        assert result.a_result[g] == (z if a_turn else -z)
+        assert next(moves, None) is None
