@@ -4,9 +4,11 @@
     python bench/bench_alphazero_strength.py --checkpoint runs/alphazero/default/checkpoint.pt
 
 MCTS with the search flags (--simulations, --c-puct; defaults from SearchConfig), --eval-games
-games against each classic opponent (half with each colour, paired random 4-ply openings), and the
-perfect-move share on the fixed 60-position endgame set (12-14 empties) judged by the exact
-solver. Prints a table, writes JSON.
+games against each classic opponent: --eval-games / 2 random 6-ply openings, no two equal up to
+symmetry, each played with both colours (the same openings for every opponent), scored with
+Wilson 95% intervals; and the perfect-move share on the fixed 60-position endgame set (12-14
+empties) judged by the exact solver. Prints a table and writes results/alphazero/strength.json
+(refused from a tree with uncommitted changes: committed figures come from committed code).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from common.config import (
     config_from_args,
     knob,
 )
-from common.io import REPO_ROOT, CheckpointError, write_json
+from common.io import REPO_ROOT, CheckpointError, results_version, write_json
 from common.process import setup_process
 from othello.az.agent import PRETRAINED, AlphaZeroPlayer
 from othello.az.evaluation import (
@@ -42,7 +44,7 @@ from othello.az.evaluation import (
 )
 from othello.az.model import load_model
 
-OUT = REPO_ROOT / "bench" / "alphazero_strength.json"
+OUT = REPO_ROOT / "results" / "alphazero" / "strength.json"
 TARGETS = {"score_vs_random": 0.99, "score_vs_greedy": 0.95, "score_vs_alphabeta:4": 0.80,
            "endgame_perfect": 0.90}
 
@@ -51,7 +53,7 @@ TARGETS = {"score_vs_random": 0.99, "score_vs_greedy": 0.95, "score_vs_alphabeta
 class StrengthConfig:
     checkpoint: Path = knob(PRETRAINED, "network or training checkpoint to measure")
     search: SearchConfig = SearchConfig()
-    eval: EvalConfig = replace(EvalConfig(), games=100)
+    eval: EvalConfig = replace(EvalConfig(), games=200, opening_plies=6)
     seed: int = knob(7, "seed of the openings and tie-breaks", check=at_least(0))
 
 
@@ -61,7 +63,7 @@ QUICK = replace(DEFAULT, eval=replace(DEFAULT.eval, games=4, endgames=6))
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_run_flags(p, out="JSON file of the results (default bench/alphazero_strength.json)",
+    add_run_flags(p, out="JSON file of the results (default results/alphazero/strength.json)",
                   quick="4 games per opponent and 6 endgames")
     add_config_flags(p, StrengthConfig, presets={"quick": QUICK})
     args = p.parse_args(argv)
@@ -73,11 +75,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     size = net.config.size
+    out = args.out or OUT
+    version = results_version(out.parent)
     rng = np.random.default_rng(cfg.seed)
     player = AlphaZeroPlayer(net, cfg.search)
     start = time.perf_counter()
-    results = match_results(player, cfg.eval.opponents, cfg.eval.games, rng,
-                            cfg.eval.opening_plies)
+    try:
+        results = match_results(player, cfg.eval.opponents, cfg.eval.games, rng,
+                                cfg.eval.opening_plies, distinct=True)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     scores = {score_key(spec): r.score for spec, r in results.items()}
     if cfg.eval.endgames:
         endgames = endgame_set(size, cfg.eval.endgames, seed=ENDGAME_SEED,
@@ -85,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         scores.update(endgame_scores(player, endgames, rng))
     print(f"{cfg.checkpoint} (iteration {ckpt.get('iteration', '?')}), "
           f"MCTS {player.config.simulations} sims (c_puct {player.config.c_puct}), "
-          f"{cfg.eval.games} games per opponent")
+          f"{cfg.eval.games} games per opponent from {(cfg.eval.games + 1) // 2} distinct "
+          f"{cfg.eval.opening_plies}-ply openings, both colours")
     for key, value in scores.items():
         target = TARGETS.get(key)
         verdict = ("" if target is None else
@@ -97,12 +106,16 @@ def main(argv: list[str] | None = None) -> int:
             low, high = r.interval()
             detail = f"  ({r.wins}-{r.draws}-{r.losses} W-D-L, 95% CI {low:.3f}-{high:.3f})"
         print(f"  {key:28s} {value:6.3f}{verdict}{detail}")
-    write_json(args.out or OUT, {"checkpoint": str(cfg.checkpoint),
-                                 "iteration": ckpt.get("iteration"), "config": config_dict(cfg),
-                                 "search": asdict(player.config), "scores": scores,
-                                 "wdl": {k: [r.wins, r.draws, r.losses]
-                                         for k, r in results.items()},
-                                 "targets": TARGETS, "seconds": time.perf_counter() - start})
+    write_json(out, {"checkpoint": str(cfg.checkpoint), "iteration": ckpt.get("iteration"),
+                     "config": config_dict(cfg), "search": asdict(player.config),
+                     "scores": scores,
+                     "wdl": {k: [r.wins, r.draws, r.losses] for k, r in results.items()},
+                     "wilson95": {k: [round(x, 4) for x in r.interval()]
+                                  for k, r in results.items()},
+                     "openings": (cfg.eval.games + 1) // 2, "seed": cfg.seed,
+                     "code_version": version, "targets": TARGETS,
+                     "command": "python bench/bench_alphazero_strength.py",
+                     "seconds": time.perf_counter() - start})
     return 0
 
 

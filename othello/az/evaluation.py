@@ -16,17 +16,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from alphazero.arena import ArenaResult, play_match
+from alphazero.arena import ArenaResult, play_match, random_openings
 from alphazero.evaluators import network_evaluator
 from alphazero.mcts import SearchConfig
 from common.config import at_least, knob
 from common.io import REPO_ROOT, say_reused, write_json
 from othello.az.agent import AlphaZeroPlayer, classic_policy
+from othello.az.game import OthelloGame
 from othello.players.match import random_position
 from othello.players.registry import make_player
 from othello.rules.batch import states_from_positions
 from othello.rules.board import Position
 from othello.rules.solver import Solver
+from othello.rules.symmetry import N_SYMMETRIES, transform_bits
 
 CLASSIC_OPPONENTS = ("random", "greedy", "alphabeta:2", "alphabeta:3", "alphabeta:4")
 ENDGAME_SEED = 1234  # the fixed endgame set every run and bench is judged on
@@ -140,15 +142,44 @@ def endgame_scores(player: AlphaZeroPlayer, endgames: Endgames,
             "endgame_random_perfect": endgames.random_share()}
 
 
+def canonical_key(me: int, opp: int, size: int) -> tuple[int, int]:
+    """The smallest (me, opp) over the 8 board symmetries: equal for equivalent positions."""
+    return min((transform_bits(me, size, k), transform_bits(opp, size, k))
+               for k in range(N_SYMMETRIES))
+
+
+def distinct_openings(size: int, count: int, plies: int, rng: np.random.Generator,
+                      tries: int = 100) -> np.ndarray:
+    """`count` states after `plies` random legal moves, no two equal up to symmetry (raises
+    ValueError when the opening tree is too small: 6x6 has about 60 distinct 4-ply openings)."""
+    game, seen, out = OthelloGame(size), set(), []
+    for _ in range(tries):
+        for state in random_openings(game, count, plies, rng):
+            key = canonical_key(int(state[0]), int(state[1]), size)
+            if key not in seen and len(out) < count:
+                seen.add(key)
+                out.append(state)
+        if len(out) == count:
+            return np.stack(out)
+    raise ValueError(f"found only {len(out)} distinct {plies}-ply openings of {size}x{size}, "
+                     f"asked for {count}: use more opening plies")
+
+
 def match_results(player: AlphaZeroPlayer, opponents: tuple[str, ...], games: int,
-                  rng: np.random.Generator, opening_plies: int = 4) -> dict[str, ArenaResult]:
-    """Results against each classic opponent: paired random openings, colours swapped."""
+                  rng: np.random.Generator, opening_plies: int = 4, distinct: bool = False,
+                  record: bool = False) -> dict[str, ArenaResult]:
+    """Results against each classic opponent: paired random openings, colours swapped. With
+    `distinct`, games / 2 openings no two of which are equal up to symmetry, the same set for
+    every opponent; `record` keeps the agent's moves (see `alphazero.arena.play_match`)."""
+    size = player.game.size
+    openings = (distinct_openings(size, (games + 1) // 2, opening_plies, rng) if distinct
+                else None)
     out = {}
     for spec in opponents:
-        opponent = make_player(spec, player.game.size)
+        opponent = make_player(spec, size)
         out[spec] = play_match(player.game, player.policy(rng),
-                               classic_policy(opponent, player.game.size, rng), games,
-                               opening_plies, rng)
+                               classic_policy(opponent, size, rng), games, opening_plies, rng,
+                               openings=openings, record=record)
     return out
 
 
