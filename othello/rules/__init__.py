@@ -1,0 +1,1 @@
+"""Othello rules: bitboards, compiled kernels, exact solver and the perfect-play oracle."""
