@@ -241,3 +241,11 @@ def _alphazero(arg: str | None, size: int) -> Player:
     from othello.agent import alphazero_player  # imports torch only when asked for
 
     return alphazero_player(arg, size)
+
+
+@register("perfect", "perfect[:E], perfect play from the oracle: exact move values with at most E "
+          "empties (default 22), cached proofs or a full search before that")
+def _perfect(arg: str | None, size: int) -> Player:
+    from othello.rules.perfect import PerfectPlayer  # compiles the engine only when asked for
+
+    return PerfectPlayer(size, _int_arg(arg, 22, "perfect exact empties", 1, size * size))

@@ -1,0 +1,54 @@
+"""Write tests/data/oracle_reference_6x6.json: exact values of seeded random 6x6 positions with
+17-20 empties from the old pure-Python solver (`othello.solver`), an independent reference that
+is too slow to recompute in the tests.
+
+    python scripts/oracle_reference.py [--per-count 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+if not __package__:  # run as a file: import the project by its full names
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+import numpy as np  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from common.cli import positive_int  # noqa: E402
+from othello.match import random_position  # noqa: E402
+from othello.solver import Solver  # noqa: E402
+from scripts.solve_start import git_state  # noqa: E402
+
+OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "oracle_reference_6x6.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--per-count", type=positive_int, default=4,
+                        help="positions per number of empties")
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(2026)
+    jobs = [e for e in (17, 18, 19, 20) for _ in range(args.per_count)]
+    positions = []
+    for empties in tqdm(jobs, desc="old solver"):
+        pos = random_position(6, empties, rng)
+        start = time.perf_counter()
+        value = Solver(6).solve(pos)[0]
+        positions.append({"empties": empties, "me": pos.me, "opp": pos.opp,
+                          "black_to_move": pos.black_to_move, "value": value,
+                          "old_solver_seconds": round(time.perf_counter() - start, 2)})
+    record = {"source": "othello.solver.Solver (pure Python)", "seed": 2026,
+              "positions": positions, **git_state()}
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"wrote {OUT} ({len(positions)} positions)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
