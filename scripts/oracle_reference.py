@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-count", type=positive_int, default=4,
                         help="positions per number of empties")
     args = parser.parse_args(argv)
+    git = git_state()  # before the long run, so later edits cannot blur it
     rng = np.random.default_rng(2026)
     jobs = [e for e in (17, 18, 19, 20) for _ in range(args.per_count)]
     positions = []
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
                           "black_to_move": pos.black_to_move, "value": value,
                           "old_solver_seconds": round(time.perf_counter() - start, 2)})
     record = {"source": "othello.solver.Solver (pure Python)", "seed": 2026,
-              "positions": positions, **git_state()}
+              "positions": positions, **git}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(record, indent=1) + "\n")
     print(f"wrote {OUT} ({len(positions)} positions)")

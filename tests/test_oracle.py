@@ -164,7 +164,7 @@ def test_killed_writer_leaves_a_readable_cache_and_readers_never_block(tmp_path)
     rows = cache.rows()
     assert len(rows) > 50 and cache.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     engine = Engine(18)
-    for size, me, opp, lower, upper, _ in rows[:40]:
+    for _, me, opp, lower, upper, _ in rows[:40]:
         pos = Position(6, int(me) % (1 << 64), int(opp) % (1 << 64), True)
         value = engine.value(pos)
         assert lower <= value <= upper
