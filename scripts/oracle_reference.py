@@ -2,7 +2,7 @@
 17-20 empties from the old pure-Python solver (`othello.solver`), an independent reference that
 is too slow to recompute in the tests.
 
-    python scripts/oracle_reference.py [--per-count 4]
+    python scripts/oracle_reference.py [--per-count 2]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "oracle_refere
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--per-count", type=positive_int, default=4,
+    parser.add_argument("--per-count", type=positive_int, default=2,
                         help="positions per number of empties")
     args = parser.parse_args(argv)
     git = git_state()  # before the long run, so later edits cannot blur it

@@ -52,6 +52,27 @@ def prove(size: int, cache: str, table_bits: int, split: int, store_min: int,
         return result, oracle.engine.nodes, time.perf_counter() - start
 
 
+def export(cache: Path, out: Path, size: int, min_empties: int) -> int:
+    """Copy the proven bounds of positions with at least `min_empties` empties (the top of the
+    proof tree, what `perfect` needs to play from the start) into a small single-file sqlite,
+    written to a temporary name and renamed into place. Returns the number of rows."""
+    rows = BoundCache(cache, read_only=True).rows()
+    keep = []
+    for _, me, opp, lower, upper, move in rows:
+        me, opp = int(me) % (1 << 64), int(opp) % (1 << 64)
+        if size * size - (me | opp).bit_count() >= min_empties:
+            keep.append((Position(size, me, opp, True), int(lower), int(upper), int(move)))
+    tmp = out.with_name(out.name + ".tmp")
+    for suffix in ("", "-wal", "-shm"):
+        tmp.with_name(tmp.name + suffix).unlink(missing_ok=True)
+    db = BoundCache(tmp)
+    db.put_many(keep)
+    db.db.execute("PRAGMA journal_mode=DELETE")
+    db.close()
+    tmp.replace(out)
+    return len(keep)
+
+
 def watch(cache: str, stop: threading.Event) -> None:
     """tqdm counter of the bounds stored so far (the proof's progress)."""
     with tqdm(desc="proven sub-positions", unit="", leave=False) as bar:
@@ -75,9 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="delete the cache first")
     parser.add_argument("--table-bits", type=positive_int, default=23,
                         help="transposition table of 2^B entries (24 bytes each) per process")
-    parser.add_argument("--split-empties", type=positive_int, default=22,
+    parser.add_argument("--split-empties", type=positive_int, default=28,
                         help="sub-positions with at most this many empties go to the compiled "
                              "search in one piece")
+    parser.add_argument("--export", default=None,
+                        help="small committed cache of the top of the proof tree (default "
+                             "results/oracle/NxN.sqlite); 'none' to skip")
+    parser.add_argument("--export-min-empties", type=positive_int, default=None,
+                        help="export positions with at least this many empties (default: "
+                             "--split-empties)")
     parser.add_argument("--out", default=None,
                         help="JSON record (default results/oracle/solve_NxN.json)")
     args = parser.parse_args(argv)
@@ -136,6 +163,14 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python scripts/solve_start.py " + " ".join(sys.argv[1:] if argv is None
                                                                 else argv),
     }
+    if args.export != "none":
+        target = Path(args.export) if args.export else ROOT / "results" / "oracle" / \
+            f"{size}x{size}.sqlite"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        min_e = args.export_min_empties or args.split_empties
+        record["export"] = {"path": str(target), "min_empties": min_e,
+                            "rows": export(cache, target, size, min_e),
+                            "bytes": target.stat().st_size}
     print(f"{size}x{size} start: value {value} for Black (Black {black} - White {white})")
     print(f"perfect line: {record['perfect_line']}")
     print(f"proofs: >= {expected}: {proofs[0][0]}, >= {expected + 1}: {proofs[1][0]}; "

@@ -112,7 +112,7 @@ sys.path.insert(0, sys.argv[1])
 import numpy as np
 import kernels as K
 me, opp = np.uint64(int(sys.argv[2])), np.uint64(int(sys.argv[3]))
-tt, buf, st = K.new_table(12), K.new_scratch(), np.array([0, 2**62, 0])
+tt, buf, st = K.new_table(12), K.new_scratch(), np.zeros(1, np.int64)
 print(K.search(me, opp, -K.INF, K.INF, int(sys.argv[4]), 6, tt, buf, st))
 """
 

@@ -22,7 +22,6 @@ from othello.board import Position
 from othello.rules import kernels as K
 
 DEFAULT_TABLE_BITS = 22  # 4M entries, 96 MiB
-NO_LIMIT = 2**62
 
 
 def _check_size(pos: Position) -> None:
@@ -45,7 +44,7 @@ class Engine:
             raise ValueError(f"table_bits must be 4-30, got {self.table_bits}")
         self.table = K.new_table(self.table_bits)
         self._scratch = K.new_scratch()
-        self._stats = np.zeros(3, np.int64)
+        self._stats = np.zeros(1, np.int64)
 
     def clear(self) -> None:
         """Forget the table (e.g. between unrelated games, to keep results reproducible)."""
@@ -53,19 +52,12 @@ class Engine:
 
     def search(self, pos: Position, alpha: int, beta: int) -> int:
         """Fail-soft value in the window (alpha, beta): exact inside it, else a bound."""
-        value = self.search_limited(pos, alpha, beta, NO_LIMIT)
-        assert value is not None
-        return value
-
-    def search_limited(self, pos: Position, alpha: int, beta: int, limit: int) -> int | None:
-        """As `search`, but None once it has spent `limit` nodes (what it proved on the way
-        stays in the table, so a retry with a larger limit starts from there)."""
         _check_size(pos)
-        self._stats[:] = (0, min(limit, NO_LIMIT), 0)
+        self._stats[0] = 0
         value = K.search(np.uint64(pos.me), np.uint64(pos.opp), alpha, beta, pos.empties(),
                          pos.size, self.table, self._scratch, self._stats)
         self.nodes += int(self._stats[0])
-        return None if self._stats[2] else int(value)
+        return int(value)
 
     def at_least(self, pos: Position, cut: int) -> bool:
         """Is the value >= cut? One null-window search (value > cut - 1)."""

@@ -409,16 +409,10 @@ def search(me, opp, alpha, beta, n, size, tt, buf, stats):
 
     `tt` is the transposition table (uint64 [2^k, 3]: me, opp, packed bounds / move / depth),
     `buf` a scratch array (uint64 [65, SCRATCH_SLOTS, 4]) indexed by the number of empties, so
-    that no node allocates; `stats[0]` counts nodes. When `stats[0]` passes `stats[1]` the
-    search gives up: it sets `stats[2] = 1` and unwinds without storing anything, and the value
-    it returns means nothing."""
+    that no node allocates; `stats[0]` counts nodes."""
     if n <= SMALL_EMPTIES:
         return _small(me, opp, alpha, beta, ~(me | opp) & FULL[size], n, size, stats)
     stats[0] += 1
-    if stats[0] > stats[1]:
-        stats[2] = 1
-    if stats[2]:
-        return 0
     moves = legal_moves(me, opp, size)
     if moves == U0:
         if legal_moves(opp, me, size) == U0:
@@ -497,8 +491,6 @@ def search(me, opp, alpha, beta, n, size, tt, buf, stats):
             v = -search(cme, copp, -alpha - 1, -alpha, n - 1, size, tt, buf, stats)
             if alpha < v < beta:
                 v = -search(cme, copp, -beta, -v, n - 1, size, tt, buf, stats)
-        if stats[2]:
-            return 0
         if v > best:
             best = v
             best_move = np.int64(scratch[i, 0])

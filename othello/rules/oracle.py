@@ -3,9 +3,10 @@
 Values are the perfect-play final disc margin for the side to move (my discs - their discs,
 empty squares counting for nobody, as `Position.margin`). Positions with at most
 `split_empties` empties go straight to the compiled search (`Engine`). Bigger ones go through
-a Python driver of null-window proofs ("is the value >= cut?"): it orders the moves by a short
-midgame search and tries the children under a node budget that it multiplies by 4 each round,
-so a cut node settles on whichever move refutes fastest, not on the first one tried. Every
+a Python driver of null-window proofs ("is the value >= cut?") over the top of the tree: it
+orders the moves by cached bounds and a short midgame search and hands each sub-position with
+`split_empties` empties to the compiled search in one piece (a driver that retried children
+under growing node budgets spent 2-5x the nodes of one compiled search here). Every
 bound it proves for a position with at least `store_min_empties` empties goes to the sqlite
 cache (`othello.rules.cache`), which makes an interrupted proof resume where it stopped and lets
 later calls (the `perfect` player, hints, the CLI) answer from the table.
@@ -34,10 +35,9 @@ from othello.rules.cache import (
     move_from_frame,
     move_to_frame,
 )
-from othello.rules.engine import DEFAULT_TABLE_BITS, NO_LIMIT, Engine
+from othello.rules.engine import DEFAULT_TABLE_BITS, Engine
 
 ROOT = Path(__file__).resolve().parents[2]
-FIRST_BUDGET = 200_000  # nodes for the first try of each child; x4 per round
 FLUSH_SECONDS = 20.0
 
 
@@ -61,7 +61,7 @@ class Oracle:
 
     def __init__(self, size: int = 6, cache_path: str | Path | None = "default",
                  seed_paths: Sequence[str | Path] | None = None,
-                 table_bits: int = DEFAULT_TABLE_BITS, split_empties: int = 22,
+                 table_bits: int = DEFAULT_TABLE_BITS, split_empties: int = 24,
                  store_min_empties: int = 18, rebuild_corrupt: bool = True):
         if not K.MIN_SIZE <= size <= K.MAX_SIZE:
             raise ValueError(f"board size must be {K.MIN_SIZE}-{K.MAX_SIZE}, got {size}")
@@ -163,24 +163,18 @@ class Oracle:
     def at_least(self, pos: Position, cut: int) -> bool:
         """Is the perfect-play margin of `pos` >= cut? (One null-window proof.)"""
         self._check(pos)
-        result = self._at_least(pos, cut, None)
+        result = self._at_least(pos, cut)
         self.flush()
-        assert result is not None
         return result
 
-    def _at_least(self, pos: Position, cut: int, budget: int | None) -> bool | None:
-        """As at_least, or None if not settled within `budget` nodes (None = no limit)."""
+    def _at_least(self, pos: Position, cut: int) -> bool:
         lo, hi, _ = self.bounds(pos)
         if lo >= cut:
             return True
         if hi < cut:
             return False
-        n = pos.empties()
-        if n <= self.split_empties:
-            v = self.engine.search_limited(pos, cut - 1, cut, NO_LIMIT if budget is None
-                                           else budget)
-            if v is None:
-                return None
+        if pos.empties() <= self.split_empties:
+            v = self.engine.search(pos, cut - 1, cut)
             if v >= cut:
                 _, _, move = K.tt_probe(self.engine.table, np.uint64(pos.me), np.uint64(pos.opp))
                 self._record(pos, v, UNBOUNDED, int(move) if move != K.NO_MOVE else -1)
@@ -192,37 +186,12 @@ class Oracle:
             v = pos.margin()
             self._record(pos, v, v)
             return v >= cut
-        if moves == [pos.pass_move]:
-            r = self._at_least(pos.play(pos.pass_move), 1 - cut, budget)
-            if r is not None:
-                self._record(pos, cut if not r else -UNBOUNDED,
-                             cut - 1 if r else UNBOUNDED, pos.pass_move)
-            return None if r is None else not r
-        start = self.engine.nodes
-        todo = self._ordered_children(pos)
-        round_budget: int | None = FIRST_BUDGET  # None: no cap
-        while True:
-            left = []
-            for move, child in todo:
-                cap = round_budget
-                if budget is not None:
-                    remaining = budget - (self.engine.nodes - start)
-                    if remaining <= 0:
-                        return None
-                    cap = remaining if cap is None else min(cap, remaining)
-                r = self._at_least(child, 1 - cut, cap)
-                if r is None:
-                    left.append((move, child))
-                elif not r:  # the child is below 1 - cut: this move reaches >= cut
-                    self._record(pos, cut, UNBOUNDED, move)
-                    return True
-            if not left:
-                self._record(pos, -UNBOUNDED, cut - 1)
-                return False
-            todo = left
-            if round_budget is not None:
-                # the last child standing needs no cap: nothing else could settle the node
-                round_budget = None if len(todo) == 1 and budget is None else round_budget * 4
+        for move, child in self._ordered_children(pos):
+            if not self._at_least(child, 1 - cut):  # the child is below 1 - cut
+                self._record(pos, cut, UNBOUNDED, move)
+                return True
+        self._record(pos, -UNBOUNDED, cut - 1)
+        return False
 
     def _ordered_children(self, pos: Position) -> list[tuple[int, Position]]:
         """Legal moves, likeliest refutation first: cached low bounds of the child, then a short
@@ -263,7 +232,7 @@ class Oracle:
             if lo >= hi:
                 return lo
             cut = min(max(guess, lo + 1), hi)
-            if self._at_least(pos, cut, None):
+            if self._at_least(pos, cut):
                 guess = cut + 2
             else:
                 guess = cut - 2
@@ -284,7 +253,7 @@ class Oracle:
         for m in order:
             child = pos.play(m)
             _, hi, _ = self.bounds(child)
-            if hi <= -value or not self._at_least(child, 1 - value, None):
+            if hi <= -value or not self._at_least(child, 1 - value):
                 self.flush()
                 return value, m
         raise AssertionError("no move reaches the solved value")
