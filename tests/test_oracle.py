@@ -267,3 +267,21 @@ def test_sqlite_rows_hold_no_pickles(tmp_path):
     types = {t for (t,) in db.execute("SELECT DISTINCT typeof(lower) || typeof(me) || "
                                       "typeof(move) FROM bounds")}
     assert types == {"integerintegerinteger"}
+
+
+def test_committed_6x6_cache_answers_near_the_start():
+    """The committed top of the start proof: exact value -4 (White 20-16), best moves found
+    without search along the perfect line."""
+    record = json.loads((ROOT / "results" / "oracle" / "solve_6x6.json").read_text())
+    assert record["value_for_black"] == -4 and not record["dirty"]
+    with Oracle(6, cache_path=None, table_bits=10) as oracle:
+        pos = Position.start(6)
+        assert oracle.bounds(pos)[:2] == (-4, -4)
+        for ply in range(3):
+            value, move = oracle.best_move(pos)
+            assert value == (-4 if ply % 2 == 0 else 4) and move in pos.legal_moves()
+            pos = pos.play(move)
+        assert oracle.engine.nodes == 0
+        player = make_player("perfect", 6)
+        assert player.choose(Position.start(6), np.random.default_rng(0)) in \
+            Position.start(6).legal_moves()

@@ -254,6 +254,8 @@ class Oracle:
             child = pos.play(m)
             _, hi, _ = self.bounds(child)
             if hi <= -value or not self._at_least(child, 1 - value):
+                # the child is <= -value, and >= -value since value is the best: exact
+                self._record(child, -value, -value)
                 self.flush()
                 return value, m
         raise AssertionError("no move reaches the solved value")
