@@ -104,7 +104,10 @@ def test_cache_persists_and_is_shared_by_symmetric_positions(tmp_path):
             image = transform_position(pos, k + 3)
             assert canonical(image)[:2] == canonical(pos)[:2]
             assert oracle.bounds(image)[:2] == (want[k], want[k])
-            value, move = oracle.best_move(image)  # the cached move, moved to image's frame
+            cached = oracle.bounds(image)[2]  # the stored move, moved to image's frame
+            assert cached in image.legal_moves()
+            assert -Engine(16).value(image.play(cached)) == want[k]
+            value, move = oracle.best_move(image)
             assert value == want[k] and move in image.legal_moves()
             assert -Engine(16).value(image.play(move)) == want[k]
         assert oracle.engine.nodes < 50_000  # answered from the cache, not searched again
@@ -285,3 +288,14 @@ def test_committed_6x6_cache_answers_near_the_start():
         player = make_player("perfect", 6)
         assert player.choose(Position.start(6), np.random.default_rng(0)) in \
             Position.start(6).legal_moves()
+
+
+def test_cache_merges_bounds_from_several_writers(tmp_path):
+    pos = random_position(6, 20, np.random.default_rng(5))
+    image = transform_position(pos, 6)
+    a, b = BoundCache(tmp_path / "c.sqlite"), BoundCache(tmp_path / "c.sqlite")
+    a.put_many([(pos, -4, 10, pos.legal_moves()[0])])
+    b.put_many([(image, -100, 100, -1)])  # a weaker claim changes nothing
+    assert a.get(pos) == (-4, 10, pos.legal_moves()[0])
+    b.put_many([(image, 0, 100, transform_move(pos.legal_moves()[-1], 6, 6))])
+    assert a.get(pos) == (0, 10, pos.legal_moves()[-1])
