@@ -146,12 +146,22 @@ def _checked(parse: Callable[[str], Any], check: Check | None) -> Callable[[str]
     return parse_and_check
 
 
+def one_line_errors(parser: argparse.ArgumentParser) -> None:
+    """Make `parser` report a bad command line in one line (argparse prints its usage first;
+    `--help` still shows it)."""
+    def error(message: str) -> None:
+        parser.exit(2, f"{parser.prog}: error: {message}\n")
+    parser.error = error  # type: ignore[method-assign]
+
+
 def add_config_flags(parser: argparse.ArgumentParser, cls: type,
                      presets: dict[str, Any] | None = None, skip: tuple[str, ...] = ()) -> None:
     """Add one flag per (nested) field of `cls`; help shows the default and any preset values.
 
-    Omitted flags parse as None so that `config_from_args` can layer them over a preset.
+    Omitted flags parse as None so that `config_from_args` can layer them over a preset. Bad
+    values end the program with one line (`one_line_errors`).
     """
+    one_line_errors(parser)
     default = cls()
     group = parser.add_argument_group(f"{cls.__name__} (defaults shown once, from the dataclass)")
     seen: dict[str, tuple[str, ...]] = {}
@@ -279,3 +289,9 @@ def add_run_flags(parser: argparse.ArgumentParser, out: str | None = None,
     if device:
         parser.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"),
                             help="torch device (cpu; auto picks cuda when present)")
+
+
+def checked_type(kind: type, check: Check) -> Callable[[str], Any]:
+    """An argparse `type` from a check, for the few flags that are not config fields (switches
+    of a script's own driver); config fields get theirs from `add_config_flags`."""
+    return _checked({int: _int, float: _float}[kind], check)

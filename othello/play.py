@@ -18,6 +18,7 @@ import numpy as np
 from common.config import add_config_flags, add_run_flags, at_least, config_from_args, knob
 from common.process import setup_process
 from othello.players.match import play_match, write_records
+from othello.players.perfect import PerfectPlayer
 from othello.players.registry import PlayerSpecError, available, make_player
 from othello.rules.board import (
     SIZES,
@@ -29,7 +30,7 @@ from othello.rules.board import (
 )
 
 STRONGEST = "solver"  # alpha-beta in the midgame, perfect play in the endgame
-HINT_PLAYER = "solver"
+HINT_FALLBACK = "solver"  # hints come from the oracle; this player where it has no quick answer
 HELP = ("Type a move like c4, 'pass' when you have no move, 'hint' for a suggestion, 'undo' to "
         "take back your last move, 'board' to redraw, 'quit' to stop.")
 
@@ -49,7 +50,7 @@ def human_game(opponent_spec: str, size: int, human_black: bool, seed: int,
     """Interactive game; returns the winner. Bad input never ends the game."""
     rng = np.random.default_rng(seed)
     opponent = make_player(opponent_spec, size)
-    adviser = make_player(HINT_PLAYER, size)
+    adviser = PerfectPlayer(size, fallback=make_player(HINT_FALLBACK, size))
     history: list[tuple[Position, int | None]] = []  # states before each human move
     pos, last = Position.start(size), None
     write(f"You play {'Black (X), first' if human_black else 'White (O), second'} against "
@@ -77,7 +78,9 @@ def human_game(opponent_spec: str, size: int, human_black: bool, seed: int,
         elif text == "board":
             write(describe(pos, human_black, last))
         elif text == "hint":
-            write(f"hint: {move_name(adviser.choose(pos, rng), size)}")
+            move = adviser.choose(pos, rng)
+            how = "perfect play" if adviser.last_was_exact else f"{HINT_FALLBACK}, not proven"
+            write(f"hint: {move_name(move, size)} ({how})")
         elif text == "undo":
             if not history:
                 write("nothing to undo")

@@ -48,7 +48,8 @@ STAGES: tuple[Stage, ...] = (
           "held-out metrics", ("train_sae.py", "--quick"),
           "runs/activations/agent-quick/, runs/sae/agent-quick/"),
     Stage("vis", "Feature browser: vis data for the quick SAEs (then browse with the printed "
-          "command)", ("vis/generate_vis_data.py", "--quick"), "vis/data/ (git-ignored; serve vis/)"),
+          "command)", ("vis/generate_vis_data.py", "--quick"),
+          "vis/data/ (git-ignored; serve vis/)"),
 )
 
 

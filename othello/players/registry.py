@@ -42,6 +42,9 @@ _SPECS: dict[str, tuple[str | Factory, str]] = {
     "alphazero": ("othello.az.agent:alphazero_player",
                   "alphazero[:PATH][:SIMS], MCTS with a trained network (default: the pretrained "
                   "results/alphazero/agent.pt and the default search simulations)"),
+    "perfect": ("othello.players.perfect:perfect_player",
+                "perfect[:E], perfect play from the oracle: exact move values with at most E "
+                "empties (default 22), cached proofs or a full search before that"),
 }
 
 

@@ -1,1 +1,2 @@
-"""Othello rules: bitboards, batched kernels, the encoder, symmetries, perft, exact solver."""
+"""Othello rules: bitboards (scalar, batched numpy, compiled numba), the one encoder, symmetries,
+perft, the exact solvers and the perfect-play oracle, and a naive reference."""
