@@ -30,6 +30,10 @@ STAGES: tuple[Stage, ...] = (
     Stage("play", "Othello: a short match between classic players",
           ("othello/play.py", "--games", "4", "--p1", "alphabeta:3", "--p2", "greedy",
            "--seed", "0"), "the match result (printed)"),
+    Stage("oracle", "Perfect play: the whole 4x4 game proven from scratch (White wins 11-3)",
+          ("scripts/solve_start.py", "--size", "4", "--fresh", "--export", "none",
+           "--cache", "runs/oracle/demo_4x4.sqlite", "--out", "runs/oracle/solve_4x4.json"),
+          "runs/oracle/solve_4x4.json"),
     Stage("alphazero", "AlphaZero: a quick training run (batched self-play, training, evaluation)",
           ("train_alphazero.py", "--quick", "--restart"), "runs/alphazero/quick/"),
     Stage("trajectories", "Trajectories: the quick run's policy on probe positions across its "

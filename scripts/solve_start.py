@@ -24,6 +24,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from common.config import checked_type, positive
+from common.io import results_version
 from othello.rules.board import Position, move_name
 from othello.rules.cache import BoundCache, CacheCorruptError
 from othello.rules.oracle import ROOT, Oracle, default_cache_path
@@ -110,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     size = args.size
     cache = Path(args.cache) if args.cache else default_cache_path(size)
     out = Path(args.out) if args.out else ROOT / "results" / "oracle" / f"solve_{size}x{size}.json"
+    results_version(out.parent)  # committed results come from committed code
     if args.fresh:
         for suffix in ("", "-wal", "-shm"):
             cache.with_name(cache.name + suffix).unlink(missing_ok=True)
