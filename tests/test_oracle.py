@@ -254,6 +254,11 @@ def test_solve_start_4x4(tmp_path, capsys):
     assert (record["final_black"], record["final_white"]) == (3, 11)
     assert record["value_ge_expected"] and not record["value_ge_expected_plus_1"]
     assert "value -8 for Black" in capsys.readouterr().out
+    # a second run resumes from the cache: the proven bounds answer without search
+    solve_start_main(["--size", "4", "--cache", str(tmp_path / "c.sqlite"), "--split-empties",
+                      "6", "--table-bits", "16", "--out", str(out), "--export", "none"])
+    again = json.loads(out.read_text())
+    assert again["resumed"] and again["proof_nodes"] == [0, 0] and again["value_for_black"] == -8
 
 
 def test_entry_points_have_help():

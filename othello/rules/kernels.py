@@ -347,8 +347,8 @@ def _shallow3(me, opp, alpha, beta, size):
 def shallow(me, opp, depth, size):
     """Fixed-depth (0-3) alpha-beta on `_evaluate`, to order moves high in the exact search
     (Feinstein ordered his 6x6 proof by short midgame searches). Written as one function per
-    depth: numba's on-disk cache crashes on loading a recursive function that calls another
-    recursive one."""
+    depth: numba 0.68.1's on-disk cache segfaulted here on loading a recursive function that calls
+    another recursive one (tests/test_oracle_engine.py reloads the cache in a subprocess)."""
     if depth <= 0:
         return _evaluate(me, opp, size)
     if depth == 1:
