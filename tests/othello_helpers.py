@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from othello.rules import naive
-from othello.rules.board import Position
+from othello.rules.board import Position, move_name
 
 
 def random_game(size: int, rng: np.random.Generator) -> list[Position]:
@@ -17,6 +17,20 @@ def random_game(size: int, rng: np.random.Generator) -> list[Position]:
         pos = pos.play(moves[int(rng.integers(len(moves)))])
         out.append(pos)
     return out
+
+
+def moves_to(size: int, empties: int, rng: np.random.Generator) -> tuple[Position, list[str]]:
+    """A random game played until at most `empties` squares are empty (restarted if it ends
+    first): the position and the move names that reach it, for the CLIs' --moves."""
+    pos, moves = Position.start(size), []
+    while pos.empties() > empties or pos.is_over():
+        if pos.is_over():
+            pos, moves = Position.start(size), []
+        legal = pos.legal_moves()
+        move = legal[int(rng.integers(len(legal)))]
+        moves.append(move_name(move, size))
+        pos = pos.play(move)
+    return pos, moves
 
 
 def to_grid(pos: Position) -> tuple[list[list[int]], int]:

@@ -23,7 +23,7 @@ from othello.rules.solver import Solver
 from othello.rules.symmetry import transform_move, transform_position
 from othello.solve import main as solve_main
 from scripts.solve_start import main as solve_start_main
-from tests.othello_helpers import to_grid
+from tests.othello_helpers import moves_to, to_grid
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "tests" / "data" / "oracle_reference_6x6.json"
@@ -192,15 +192,7 @@ def run_cli(args, capsys):
 
 
 def test_cli_values_wld_and_all_moves(capsys, tmp_path):
-    rng = np.random.default_rng(13)
-    pos, moves = Position.start(6), []
-    while pos.empties() > 12 or pos.is_over():
-        if pos.is_over():
-            pos, moves = Position.start(6), []
-        legal = pos.legal_moves()
-        move = legal[int(rng.integers(len(legal)))]
-        moves.append(move_name(move, 6))
-        pos = pos.play(move)
+    pos, moves = moves_to(6, 12, np.random.default_rng(13))
     base = ["--moves", " ".join(moves), "--cache", str(tmp_path / "c.sqlite")]
     margin, _ = Solver(6).solve(pos)
     _, out = run_cli(base + ["--all-moves"], capsys)

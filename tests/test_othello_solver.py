@@ -9,7 +9,7 @@ from othello.rules.board import Position, move_name
 from othello.rules.solver import Solver, solve
 from othello.solve import main as solve_main
 from othello.solve import replay_moves
-from tests.othello_helpers import to_grid
+from tests.othello_helpers import moves_to, to_grid
 
 
 def test_solver_matches_minimax_on_the_whole_4x4_game():
@@ -47,15 +47,7 @@ def test_forced_pass_and_finished_game():
 
 
 def test_solve_cli(capsys):
-    rng = np.random.default_rng(11)
-    pos, moves = Position.start(6), []
-    while pos.empties() > 10 or pos.is_over():
-        if pos.is_over():
-            pos, moves = Position.start(6), []
-        legal = pos.legal_moves()
-        move = legal[int(rng.integers(len(legal)))]
-        moves.append(move_name(move, 6))
-        pos = pos.play(move)
+    pos, moves = moves_to(6, 10, np.random.default_rng(11))
     solve_main(["--size", "6", "--moves", " ".join(moves)])
     margin, best = solve(pos)
     assert capsys.readouterr().out.strip() == f"margin {margin} best {move_name(best, 6)}"
