@@ -35,6 +35,8 @@ class ArenaResult(Tally):
     a_first: np.ndarray | None = None  # per game: did A move first (after the opening)
     a_result: np.ndarray | None = None  # per game: +1 / 0 / -1 for A
     a_moves: list[tuple[int, np.ndarray, int]] | None = None  # (game, state, action) A played
+    final_states: np.ndarray | None = None  # per game: the last state (with `record`)
+    a_to_move_final: np.ndarray | None = None  # per game: is A the side to move in it
 
 
 def random_openings(game: Game, n: int, plies: int, rng: np.random.Generator) -> np.ndarray:
@@ -63,7 +65,7 @@ def play_match(game: Game, policy_a: Policy, policy_b: Policy, games: int,
     With an odd number of opening plies the side to move after the opening is the second player;
     "first" here means "to move after the opening". `openings` (states) replaces the random
     ones (then `games` is twice their number); `record` keeps every state A moved in and its
-    action, for judging A's moves afterwards."""
+    action and every game's final state, for judging A's moves and margins afterwards."""
     if openings is None:
         openings = random_openings(game, (games + 1) // 2, opening_plies, rng)
     pairs = len(openings)
@@ -91,4 +93,5 @@ def play_match(game: Game, policy_a: Policy, policy_b: Policy, games: int,
                 live[over] = False
     return ArenaResult(wins=int((a_result > 0).sum()), draws=int((a_result == 0).sum()),
                        losses=int((a_result < 0).sum()), a_first=a_first, a_result=a_result,
-                       a_moves=a_moves)
+                       a_moves=a_moves, final_states=states if record else None,
+                       a_to_move_final=a_to_move if record else None)

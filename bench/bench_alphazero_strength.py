@@ -6,9 +6,14 @@
 MCTS with the search flags (--simulations, --c-puct; defaults from SearchConfig), --eval-games
 games against each classic opponent: --eval-games / 2 random 6-ply openings, no two equal up to
 symmetry, each played with both colours (the same openings for every opponent), scored with
-Wilson 95% intervals; and the perfect-move share on the fixed 60-position endgame set (12-14
-empties) judged by the exact solver. Prints a table and writes results/alphazero/strength.json
-(refused from a tree with uncommitted changes: committed figures come from committed code).
+Wilson 95% intervals; the perfect-move share on the fixed 60-position endgame set (12-14
+empties) judged by the exact solver; whole-game move accuracy: every move of the agent in the
+games of the first --judged-games / 2 openings against the last opponent, judged by the
+perfect-play oracle (keeps the outcome? discs given away?); and two games against `perfect` from
+the start position, the agent Black and White. Prints a table and writes
+results/alphazero/strength.json (refused from a tree with uncommitted changes: committed figures
+come from committed code). The oracle's proofs go to its cache (runs/oracle/), so a rerun of the
+same games is quick.
 """
 
 from __future__ import annotations
@@ -30,8 +35,9 @@ from common.config import (
     config_from_args,
     knob,
 )
-from common.io import REPO_ROOT, CheckpointError, results_version, write_json
+from common.io import REPO_ROOT, CheckpointError, command_line, results_version, write_json
 from common.process import setup_process
+from othello.az.accuracy import describe
 from othello.az.agent import PRETRAINED, AlphaZeroPlayer
 from othello.az.evaluation import (
     ENDGAME_SEED,
@@ -39,6 +45,7 @@ from othello.az.evaluation import (
     endgame_cache,
     endgame_scores,
     endgame_set,
+    judged_summary,
     match_results,
     score_key,
 )
@@ -53,12 +60,12 @@ TARGETS = {"score_vs_random": 0.99, "score_vs_greedy": 0.95, "score_vs_alphabeta
 class StrengthConfig:
     checkpoint: Path = knob(PRETRAINED, "network or training checkpoint to measure")
     search: SearchConfig = SearchConfig()
-    eval: EvalConfig = replace(EvalConfig(), games=200, opening_plies=6)
+    eval: EvalConfig = replace(EvalConfig(), games=200, opening_plies=6, judged_games=12)
     seed: int = knob(7, "seed of the openings and tie-breaks", check=at_least(0))
 
 
 DEFAULT = StrengthConfig()
-QUICK = replace(DEFAULT, eval=replace(DEFAULT.eval, games=4, endgames=6))
+QUICK = replace(DEFAULT, eval=replace(DEFAULT.eval, games=4, endgames=6, judged_games=0))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     try:
         results = match_results(player, cfg.eval.opponents, cfg.eval.games, rng,
-                                cfg.eval.opening_plies, distinct=True)
+                                cfg.eval.opening_plies, distinct=True,
+                                record=cfg.eval.judged_games > 0)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -91,6 +99,12 @@ def main(argv: list[str] | None = None) -> int:
         endgames = endgame_set(size, cfg.eval.endgames, seed=ENDGAME_SEED,
                                cache=endgame_cache(size, cfg.eval.endgames))
         scores.update(endgame_scores(player, endgames, rng))
+    judged = {}
+    if cfg.eval.judged_games and results:
+        judged["opponent"] = cfg.eval.opponents[-1]
+        judged |= judged_summary(results[judged["opponent"]], cfg.eval.judged_games, size,
+                                 progress=not args.no_progress)
+
     print(f"{cfg.checkpoint} (iteration {ckpt.get('iteration', '?')}), "
           f"MCTS {player.config.simulations} sims (c_puct {player.config.c_puct}), "
           f"{cfg.eval.games} games per opponent from {(cfg.eval.games + 1) // 2} distinct "
@@ -106,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             low, high = r.interval()
             detail = f"  ({r.wins}-{r.draws}-{r.losses} W-D-L, 95% CI {low:.3f}-{high:.3f})"
         print(f"  {key:28s} {value:6.3f}{verdict}{detail}")
+    if judged:
+        print(describe(f"{judged['games']} games vs {judged['opponent']}", judged))
     write_json(out, {"checkpoint": str(cfg.checkpoint), "iteration": ckpt.get("iteration"),
                      "config": config_dict(cfg), "search": asdict(player.config),
                      "scores": scores,
@@ -113,8 +129,9 @@ def main(argv: list[str] | None = None) -> int:
                      "wilson95": {k: [round(x, 4) for x in r.interval()]
                                   for k, r in results.items()},
                      "openings": (cfg.eval.games + 1) // 2, "seed": cfg.seed,
+                     "move_accuracy": judged,
                      "code_version": version, "targets": TARGETS,
-                     "command": "python bench/bench_alphazero_strength.py",
+                     "command": command_line(__file__, argv),
                      "seconds": time.perf_counter() - start})
     return 0
 

@@ -120,3 +120,14 @@ def results_version(out: str | os.PathLike) -> str:
 def say_reused(what: str, where: str | os.PathLike) -> None:
     """Tell the user that work was found done and reused (the demo collects these lines)."""
     print(f"reusing {what}: {where}", flush=True)
+
+
+def command_line(script: str | os.PathLike, argv: list[str] | None) -> str:
+    """The command that reproduces a run, for its results file: `python <script relative to the
+    repository> <flags>` (sys.argv's flags when `argv` is None)."""
+    import shlex
+    import sys
+
+    rel = Path(script).resolve().relative_to(REPO_ROOT)
+    flags = sys.argv[1:] if argv is None else argv
+    return shlex.join(["python", str(rel), *flags])

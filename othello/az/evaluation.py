@@ -36,6 +36,9 @@ SCORE_PREFIX = "score_vs_"  # metric name of the match score against an opponent
 # Metric names of the endgame set and how the plots label them.
 ENDGAME_METRICS = {"endgame_perfect": "endgame perfect moves (MCTS)",
                    "endgame_policy_perfect": "endgame perfect moves (raw policy)"}
+# Metric names of the oracle-judged whole games (see othello.az.accuracy).
+ACCURACY_METRICS = {"keeps_outcome": "moves keeping the perfect-play outcome",
+                    "discs_given_away_per_game": "discs given away per game"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,9 @@ class EvalConfig:
                          check=at_least(0))
     opening_plies: int = knob(4, "random plies before each evaluation game (paired openings)",
                               check=at_least(0), flag="--eval-opening-plies")
+    judged_games: int = knob(0, "games against the last opponent whose every agent move the "
+                             "perfect-play oracle judges (pairs of colours; slow: seconds to a "
+                             "minute per move above 20 empties)", check=at_least(0))
 
 
 def score_key(spec: str) -> str:
@@ -61,7 +67,8 @@ def strength_series(metrics: list[dict]) -> dict[str, str]:
     """Metric key -> label of every strength measure present in a run's metrics (for plots)."""
     keys = sorted({k for m in metrics for k in m if k.startswith(SCORE_PREFIX)})
     out = {k: k.removeprefix(SCORE_PREFIX) for k in keys}
-    return out | {k: v for k, v in ENDGAME_METRICS.items() if any(k in m for m in metrics)}
+    named = ENDGAME_METRICS | ACCURACY_METRICS
+    return out | {k: v for k, v in named.items() if any(k in m for m in metrics)}
 
 
 def headline(metrics: dict) -> dict[str, float]:
@@ -183,6 +190,18 @@ def match_results(player: AlphaZeroPlayer, opponents: tuple[str, ...], games: in
     return out
 
 
+def judged_summary(result: ArenaResult, games: int, size: int,
+                   oracle_cache: str | Path | None = "default", progress: bool = False) -> dict:
+    """The oracle's verdict (`othello.az.accuracy.JudgedMoves.summary`) on the agent's moves in
+    the first games / 2 openings of a recorded match, both colours."""
+    from othello.az.accuracy import judge_moves, moves_of_openings  # numba: load when asked
+    from othello.rules.oracle import Oracle
+
+    moves, count = moves_of_openings(result, (games + 1) // 2)
+    with Oracle(size, cache_path=oracle_cache) as oracle:
+        return judge_moves(oracle, moves, count, progress=progress).summary()
+
+
 def make_eval_hook(config: EvalConfig, search: SearchConfig, endgames: Endgames | None,
                    seed: int = 0):
     """An `alphazero.trainer.EvalHook` for Othello: match scores plus endgame share, with the
@@ -191,8 +210,13 @@ def make_eval_hook(config: EvalConfig, search: SearchConfig, endgames: Endgames 
         rng = np.random.default_rng([seed, iteration])
         player = AlphaZeroPlayer(net, search)
         results = (match_results(player, config.opponents, config.games, rng,
-                                 config.opening_plies) if config.games else {})
+                                 config.opening_plies, record=config.judged_games > 0)
+                   if config.games else {})
         metrics = {score_key(spec): r.score for spec, r in results.items()}
+        if config.judged_games and results:
+            summary = judged_summary(results[config.opponents[-1]], config.judged_games,
+                                     player.game.size)
+            metrics.update({k: summary[k] for k in ACCURACY_METRICS})
         if endgames is not None:
             metrics.update(endgame_scores(player, endgames, rng))
         return metrics

@@ -207,8 +207,9 @@ class Oracle:
 
     # -- exact values -------------------------------------------------------------------------
 
-    def value(self, pos: Position) -> int:
-        """Exact perfect-play margin for the side to move."""
+    def value(self, pos: Position, guess: int = 0) -> int:
+        """Exact perfect-play margin for the side to move; a `guess` near it (say the value of
+        the previous position of a game) saves null-window proofs above `split_empties`."""
         self._check(pos)
         lo, hi, _ = self.bounds(pos)
         if lo == hi:
@@ -216,16 +217,15 @@ class Oracle:
         if pos.empties() <= self.split_empties:
             v = self.engine.value(pos)
         else:
-            v = self._mtd(pos)
+            v = self._mtd(pos, guess)
         self._record(pos, v, v)
         self.flush()
         return v
 
-    def _mtd(self, pos: Position) -> int:
-        """Exact value by a sequence of null-window proofs, stepping by 2 (margins on a full
-        board are even) and closing the gap at the end."""
+    def _mtd(self, pos: Position, guess: int) -> int:
+        """Exact value by a sequence of null-window proofs from `guess`, stepping by 2 (margins
+        on a full board are even) and closing the gap at the end."""
         full = pos.size * pos.size
-        guess = 0
         while True:
             lo, hi, _ = self.bounds(pos)
             lo, hi = max(lo, -full), min(hi, full)
