@@ -381,18 +381,20 @@ function featureLink(saeId, id, text, cls = "") {
 function neighbours(f) {
   const sid = state.sae.id, rows = [
     el("h3", { text: "Similar features (decoder cosine)" }),
-    el("div", { class: "similar" }, f.similar.map((x) => featureLink(sid, x.id, `#${x.id} (${fmt(x.cos, 2)})`))),
+    el("div", { class: "similar" }, f.similar.map(([id, cos]) => featureLink(sid, id, `#${id} (${fmt(cos, 2)})`))),
     el("h3", { text: "Fire together (co-activation, Jaccard)" }),
-    el("div", { class: "coact" }, (f.coact || []).length ? f.coact.map((x) => featureLink(sid, x.id, `#${x.id} (${fmt(x.jaccard, 2)})`)) : [el("span", { text: "none" })]),
+    el("div", { class: "coact" }, (f.coact || []).length ? f.coact.map(([id, jac]) => featureLink(sid, id, `#${id} (${fmt(jac, 2)})`)) : [el("span", { text: "none" })]),
   ];
   if ((f.family || []).length) {
     rows.push(el("h3", { text: "Family: closest features in the other widths (decoder cosine)" }));
-    for (const fam of f.family) {
-      const other = state.index.saes.find((s) => s.id === fam.sae);
-      rows.push(el("div", { class: "family", "data-sae": fam.sae }, [
-        el("span", { class: "width", text: `${other ? other.n_features : "?"} features: ` }),
-        ...fam.matches.map((m) => featureLink(fam.sae, m.id, `#${m.id} (${fmt(m.cos, 2)})`))]));
-    }
+    f.family.forEach((matches, k) => {  // in the order of the index entry's family
+      const saeId = (state.sae.family || [])[k];
+      const other = state.index.saes.find((s) => s.id === saeId);
+      if (!other) return;
+      rows.push(el("div", { class: "family", "data-sae": saeId }, [
+        el("span", { class: "width", text: `${other.n_features} features: ` }),
+        ...matches.map(([id, cos]) => featureLink(saeId, id, `#${id} (${fmt(cos, 2)})`))]));
+    });
   }
   return el("div", { class: "panel neighbours" }, rows);
 }

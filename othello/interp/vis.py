@@ -190,7 +190,12 @@ def _permille(p: np.ndarray) -> list[int]:
 
 
 def _examples(rows: np.ndarray, values: np.ndarray) -> list[list]:
-    return [[int(r), _r(v)] for r, v in zip(rows, values, strict=True) if r >= 0]
+    """[[row, activation], ...]: pairs, not objects, to keep the grid's data small."""
+    return [[int(r), _r(v, 3)] for r, v in zip(rows, values, strict=True) if r >= 0]
+
+
+def _pairs(ids: np.ndarray, values: np.ndarray, keep=lambda v: True) -> list[list]:
+    return [[int(i), _r(v, 3)] for i, v in zip(ids, values, strict=True) if keep(v)]
 
 
 def feature_records(sae: SAE, ds: ActivationDataset, layer: int, cfg: VisConfig,
@@ -199,7 +204,8 @@ def feature_records(sae: SAE, ds: ActivationDataset, layer: int, cfg: VisConfig,
     """One record per feature (array position == feature id) with everything the page shows;
     the SAE-wide base rates of the square maps; and every dataset row an example refers to.
     `family` holds (other SAE id, ids [F, c], cosines [F, c]) of the closest features in other
-    widths of the grid."""
+    widths of the grid; a record lists their [id, cosine] pairs in that order (the index entry's
+    `family`). Examples, neighbours and family matches are [id or row, value] pairs."""
     acts = ds.acts(layer)
     rows = subset(np.arange(acts.shape[0]), cfg.rows, cfg.seed)
     stats = activation_stats(sae, acts, rows, top_k=cfg.top_k, quantiles=cfg.quantiles,
@@ -229,7 +235,7 @@ def feature_records(sae: SAE, ds: ActivationDataset, layer: int, cfg: VisConfig,
             "max_act": _r(stats["max"][j]),
             "hist": {"max": _r(stats["max"][j]), "counts": [int(c) for c in stats["hist"][j]]},
             "top": _examples(stats["top_i"][j], stats["top_v"][j]),
-            "bands": [{"lo": _r(edges[q]), "hi": _r(edges[q + 1]),
+            "bands": [{"lo": _r(edges[q], 3), "hi": _r(edges[q + 1], 3),
                        "examples": _examples(stats["band_i"][j, q], stats["band_v"][j, q])}
                       for q in range(cfg.quantiles)] if stats["top_i"][j, 0] >= 0 else [],
             "weakest": _examples(stats["weak_i"][j], stats["weak_v"][j]),
@@ -244,13 +250,9 @@ def feature_records(sae: SAE, ds: ActivationDataset, layer: int, cfg: VisConfig,
                           "recall": _r(concepts["recall"][j, c]),
                           "t": _r(concepts["t"][j, c], 1)}
                          for c in range(concepts["col"].shape[1]) if concepts["f1"][j, c] > 0],
-            "similar": [{"id": int(i), "cos": _r(c)} for i, c in zip(nb_i[j], nb_v[j],
-                                                                      strict=True)],
-            "coact": [{"id": int(i), "jaccard": _r(c)} for i, c in zip(co_i[j], co_v[j],
-                                                                        strict=True) if c > 0],
-            "family": [{"sae": other, "matches": [{"id": int(i), "cos": _r(c)} for i, c
-                                                  in zip(ids[j], cos[j], strict=True)]}
-                       for other, ids, cos in family],
+            "similar": _pairs(nb_i[j], nb_v[j]),
+            "coact": _pairs(co_i[j], co_v[j], lambda v: v > 0),
+            "family": [_pairs(ids[j], cos[j]) for _, ids, cos in family],
         })
     base = {k: _permille(maps[f"{k}_base"]) for k in ("mine", "theirs", "legal")}
     used = np.concatenate([stats["top_i"].ravel(), stats["band_i"].ravel(),
