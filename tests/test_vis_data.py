@@ -99,13 +99,13 @@ def test_example_boards_are_absolute_colours_with_facts(vis):
 
 def test_policy_and_value_effects_have_the_built_in_signs(vis):
     f0, f2 = vis["features"][0], vis["features"][2]
-    add = np.array(f0["effect"]["add"]["policy"])
+    add = np.array(f0["effect"]["add"]["policy_e4"]) / 1e4
     assert add.argmax() == PROMOTED and add[PROMOTED] > 0.01
-    assert np.array(f0["effect"]["remove"]["policy"])[PROMOTED] < 0  # removing it hurts c2
+    assert np.array(f0["effect"]["remove"]["policy_e4"])[PROMOTED] < 0  # removing it hurts c2
     assert f2["effect"]["add"]["value"] > 0 and f2["effect"]["remove"]["value"] < 0
     assert abs(sum(add)) < 1e-3  # probability moves between moves, none is created
     dead = vis["features"][3]["effect"]["remove"]
-    assert dead["policy"] == [0.0] * 37 and dead["value"] == 0
+    assert dead["policy_e4"] == [0] * 37 and dead["value"] == 0
 
 
 def test_decoder_neighbours_and_concepts(vis):
@@ -183,7 +183,7 @@ def test_every_panel_of_a_realistic_shard_matches_brute_force(wide):
         on = a > 0
         assert f["freq"] == pytest.approx(on.mean(), abs=1e-6)
         if not on.any():
-            assert f["top"] == [] and f["effect"]["remove"]["policy"] == [0.0] * 37
+            assert f["top"] == [] and f["effect"]["remove"]["policy_e4"] == [0] * 37
             continue
         assert f["mean_act"] == pytest.approx(a[on].mean(), rel=1e-3)
         assert f["max_act"] == pytest.approx(a.max(), rel=1e-4)
@@ -197,14 +197,15 @@ def test_every_panel_of_a_realistic_shard_matches_brute_force(wide):
         with torch.no_grad():
             lg, v = net.forward_from(x[effect_rows] + f["effect"]["scale"] * w[j], 2)
         add = (_legal_probs(lg, legal[effect_rows]) - clean_p[effect_rows]).mean(0)
-        np.testing.assert_allclose(f["effect"]["add"]["policy"], add, atol=2e-4)
+        np.testing.assert_allclose(np.array(f["effect"]["add"]["policy_e4"]) / 1e4, add, atol=2e-4)
         assert f["effect"]["add"]["value"] == pytest.approx(
             float((v - clean_v[effect_rows]).mean()), abs=2e-4)
         # removed: the feature's own contribution, from each of its top rows, that row's legal mask
         with torch.no_grad():
             lg, v = net.forward_from(x[top] - torch.from_numpy(a[top])[:, None] * w[j], 2)
         rem = (_legal_probs(lg, legal[top]) - clean_p[top]).mean(0)
-        np.testing.assert_allclose(f["effect"]["remove"]["policy"], rem, atol=2e-4,
+        np.testing.assert_allclose(np.array(f["effect"]["remove"]["policy_e4"]) / 1e4, rem,
+                                   atol=2e-4,
                                    err_msg=f"feature {j}")
         assert f["effect"]["remove"]["value"] == pytest.approx(
             float((v - clean_v[top]).mean()), abs=2e-4)

@@ -413,7 +413,9 @@ function conceptsPanel(f) {
 }
 
 function renderFeature(f, positions = state.positions) {
-  const s = state.summary, box = $("feature"), n = boardSize(), eff = f.effect;
+  const s = state.summary, box = $("feature"), n = boardSize();
+  const side = (e) => ({ value: e.value, policy: e.policy_e4.map((x) => x / 1e4) });
+  const eff = { scale: f.effect.scale, add: side(f.effect.add), remove: side(f.effect.remove) };
   const highlight = conceptSquare((f.concepts[0] || {}).label, n);
   const band = (b, q) => `decile ${q + 1}: ${fmt(b.lo, 2)}-${fmt(b.hi, 2)}`;
   const examples = (list, id, label) => el("div", { class: "boards", id }, list.map(([r, a]) => exampleView(r, a, positions, highlight, label)));

@@ -194,6 +194,11 @@ def _examples(rows: np.ndarray, values: np.ndarray) -> list[list]:
     return [[int(r), _r(v, 3)] for r, v in zip(rows, values, strict=True) if r >= 0]
 
 
+def _e4(delta: np.ndarray) -> list[int]:
+    """Probability changes as integers in units of 1e-4 (0.01 percentage points)."""
+    return [int(x) for x in np.rint(1e4 * delta)]
+
+
 def _pairs(ids: np.ndarray, values: np.ndarray, keep=lambda v: True) -> list[list]:
     return [[int(i), _r(v, 3)] for i, v in zip(ids, values, strict=True) if keep(v)]
 
@@ -242,9 +247,8 @@ def feature_records(sae: SAE, ds: ActivationDataset, layer: int, cfg: VisConfig,
             "maps": {k: _permille(maps[k][j]) for k in ("mine", "theirs", "legal")}
             if fired else None,
             "effect": {"scale": _r(stats["mean"][j]),
-                       "add": {"policy": [_r(x) for x in add_p], "value": _r(eff["add_v"][j])},
-                       "remove": {"policy": [_r(x) for x in rem_p],
-                                  "value": _r(eff["rem_v"][j])}},
+                       "add": {"policy_e4": _e4(add_p), "value": _r(eff["add_v"][j])},
+                       "remove": {"policy_e4": _e4(rem_p), "value": _r(eff["rem_v"][j])}},
             "concepts": [{"label": labels[concepts["col"][j, c]], "f1": _r(concepts["f1"][j, c]),
                           "precision": _r(concepts["precision"][j, c]),
                           "recall": _r(concepts["recall"][j, c]),
