@@ -104,6 +104,7 @@ def test_feature_view_matches_the_json(page, site, tmp_path):
     # 24 top boards, 10 deciles x 5, the weakest; boards, legal moves and last moves
     acts = page.locator("#top-boards .example .act").all_text_contents()
     assert acts == [f"act {a:.3f}" for _, a in f["top"]] and len(acts) == 24
+    page.wait_for_selector('#feature[data-complete="1"]')  # the boards below the fold follow
     assert page.locator("#band-boards .example").count() == sum(
         len(b["examples"]) for b in f["bands"]) == 50
     assert page.locator("#weakest-boards .example").count() == len(f["weakest"]) == 5
@@ -135,7 +136,8 @@ def test_feature_view_matches_the_json(page, site, tmp_path):
     add = np.array(f["effect"]["add"]["policy_e4"]) / 1e4
     assert deltas == pytest.approx(add[:36])
     texts = heat.locator("span").all_text_contents()
-    assert texts and all("." in t and not t.startswith("-0.0") and t != "0.0" for t in texts)
+    assert texts and all("." in t and float(t) != 0 for t in texts)
+    assert any(abs(float(t)) < 1 for t in texts)  # small changes keep their fraction
     moves = page.text_content("#moves")
     assert f"added promotes: c2 +{100 * add.max():.1f}pp" in moves and add.argmax() == 8
     # histogram: axes, counts, log option
@@ -151,8 +153,8 @@ def test_feature_view_matches_the_json(page, site, tmp_path):
     assert [t.text_content() for t in page.locator(".hist .ytick").all()][:3] == ["0", "1", "10"]
     # mine / theirs colours
     page.select_option("#colours", "mine")
-    assert first.locator(".disc.black").count() == 0
-    assert page.locator("#top-boards .example").first.locator(".disc.mine").count() > 0
+    assert first.locator(".cell.black").count() == 0
+    assert page.locator("#top-boards .example").first.locator(".cell.mine").count() > 0
     page.screenshot(path=str(tmp_path / "feature.png"), full_page=True)
 
 
@@ -185,13 +187,18 @@ def test_neighbours_families_keyboard_and_deep_links(page, site):
     coact = [int(x) for x in page.locator(".coact button").evaluate_all(
         "bs => bs.map(b => b.dataset.id)")]
     assert coact == [c[0] for c in f["coact"]] and coact
-    (matches,) = f["family"]
+    index = json.loads((site["data"] / "index.json").read_text())
+    family = next(e["family"] for e in index["saes"] if e["id"] == WIDE)
+    assert sorted(family) == ["acts/relu_f4_l1_1", "acts/relu_f4_l1_2"]  # both 4 wide
+    matches = f["family"][family.index(SMALL)]
     fam = page.locator(f'.family[data-sae="{SMALL}"] button')
     assert [int(x) for x in fam.evaluate_all("bs => bs.map(b => b.dataset.id)")] == [
         m[0] for m in matches]
     fam.first.click()
     wait_feature(page, matches[0][0], SMALL)
-    page.click(f'.similar button[data-id="{record(site["data"], SMALL, matches[0][0])["similar"][0][0]}"]')
+    nearest = record(site["data"], SMALL, matches[0][0])["similar"][0][0]
+    page.click(f'.similar button[data-id="{nearest}"]')
+    wait_feature(page, nearest, SMALL)
     # deep links to another SAE, and the SAE menu
     page.goto(site["url"] + "web/index.html#sae=acts/relu_f4_l1_2&feature=0")
     wait_feature(page, 0, "acts/relu_f4_l1_2")

@@ -139,14 +139,13 @@ function drawBoard(pos, opts = {}) {
   return boardGrid(n, (sq) => {
     const ch = text[sq];
     const cell = el("div", { class: "cell", "data-square": squareName(sq, n), "data-disc": ch });
-    if (ch !== ".") {
-      const cls = state.relative ? (ch === mineChar ? "mine" : "theirs") : (ch === "X" ? "black" : "white");
-      cell.append(el("div", { class: `disc ${cls}` }));
+    if (ch !== ".") {  // the disc is the cell's ::before (one element per square)
+      cell.classList.add(state.relative ? (ch === mineChar ? "mine" : "theirs") : (ch === "X" ? "black" : "white"));
     } else if (legal.has(sq)) {
       cell.classList.add("legal");
       if (opts.onPlay) cell.addEventListener("click", () => opts.onPlay(sq));
     }
-    if (best.has(sq)) cell.classList.add("best");
+    if (best.has(sq)) cell.append(el("span", { class: "star", text: "\u2605" }));
     if (sq === pos.last) cell.classList.add("last");
     if (sq === opts.highlight) cell.classList.add("concept");
     if (opts.overlay && opts.overlay[sq]) cell.append(el("span", { class: "overlay", text: opts.overlay[sq] }));
@@ -440,15 +439,22 @@ function renderFeature(f, positions = state.positions) {
     squareMaps(f, n, highlight),
     el("h3", { text: f.top.length ? `Top activating boards (${f.top.length})` : "Top activating boards: this feature never fired" }),
     examples(f.top, "top-boards"),
-    el("h3", { text: "Boards from every decile of the firing activations (5 each)" }),
-    el("div", { class: "boards", id: "band-boards" }, f.bands.flatMap((b, q) => b.examples.map(([r, a]) => exampleView(r, a, positions, highlight, band(b, q))))),
-    el("h3", { text: "Weakest firing boards" }),
-    examples(f.weakest, "weakest-boards"),
   );
   box.dataset.featureId = String(f.id);
   box.dataset.sae = state.sae.id;
+  box.dataset.complete = "0";
+  // the boards below the fold follow a frame later, so the feature shows up sooner
+  const token = renderToken;
+  requestAnimationFrame(() => setTimeout(() => {
+    if (token !== renderToken || box.dataset.featureId !== String(f.id)) return;
+    box.append(
+      el("h3", { text: "Boards from every decile of the firing activations (5 each)" }),
+      el("div", { class: "boards", id: "band-boards" }, f.bands.flatMap((b, q) => b.examples.map(([r, a]) => exampleView(r, a, positions, highlight, band(b, q))))),
+      el("h3", { text: "Weakest firing boards" }),
+      examples(f.weakest, "weakest-boards"));
+    box.dataset.complete = "1";
+  }, 0));
 }
-
 let renderToken = 0;
 async function showFeature(id) {
   const token = ++renderToken;
@@ -503,7 +509,7 @@ function playMoves(text) {
     return;
   }
   state.live = { pos: result.pos, moves: result.moves, board: null };
-  renderLive();
+  return renderLive();
 }
 
 function clickMove(move) {
