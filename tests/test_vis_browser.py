@@ -16,6 +16,7 @@ from othello.interp.dataset import open_dataset
 from othello.interp.splice import legal_probs
 from othello.rules.board import Position
 from othello.rules.encoding import encode_batch
+from sae.archs import load
 from tests.othello_helpers import moves_to
 from tests.vis_helpers import make_sae_run, make_wide_sae
 from vis.browser import INSTALL_HINT, find_chromium, make_site, serve
@@ -27,7 +28,26 @@ playwright = pytest.importorskip(
     "playwright.sync_api", reason="needs playwright: pip install -r requirements.txt")
 if CHROMIUM is None:
     pytest.skip(INSTALL_HINT + " to run the browser test", allow_module_level=True)
-SMALL, WIDE = "acts/relu_f4_l1_1", "acts/relu_f24_l1_1"
+SMALL, WIDE, TOPK = "acts/relu_f4_l1_1", "acts/relu_f24_l1_1", "acts/topk_f24_k5"
+
+
+def make_topk_sae(root: Path, wide) -> Path:
+    """A TopK SAE (k=5, a pre-encoder bias, scale != 1) with the wide SAE's encoder."""
+    from sae.archs.topk import TopKSAE
+
+    sae = TopKSAE(32, 24, scale=0.7, k=5)
+    with torch.no_grad():
+        sae.enc_weight.copy_(wide.enc_weight)
+        sae.enc_bias.copy_(torch.linspace(-0.5, 0.5, 24))
+        sae.dec_weight.copy_(wide.dec_weight / wide.dec_weight.norm(dim=1, keepdim=True))
+        sae.dec_bias.copy_(torch.randn(32, generator=torch.Generator().manual_seed(4)))
+    folder = root / "sae" / "topk_f24_k5"
+    folder.mkdir(parents=True)
+    sae.save(folder / "sae.pt")
+    meta = {"config": {"arch": "topk", "n_features": 24, "sparsity": {"k": 5}},
+            "data": {"acts": str(root / "acts" / "acts_block2.npy"), "layer": 2}}
+    (folder / "meta.json").write_text(json.dumps(meta))
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +59,9 @@ def site(tmp_path_factory):
     other = folder.parent / "relu_f4_l1_2"
     shutil.copytree(folder, other)
     (other / "metrics.json").write_text(json.dumps({"reconstruction": {"fvu": 0.5, "l0": 2.0}}))
+    topk_folder = make_topk_sae(root, wide)
     web = make_site(root / "web")
-    assert generate(["--sae", str(folder), str(other), str(wide_folder), "--out",
+    assert generate(["--sae", str(folder), str(other), str(wide_folder), str(topk_folder), "--out",
                      str(web / "data"), "--shard-size", "2", "--no-progress"]) == 0
     # a data string that would run as HTML if inserted as HTML
     shard = web / "data" / "acts" / "relu_f4_l1_2" / "shard_000.json"
@@ -55,7 +76,8 @@ def site(tmp_path_factory):
     (broken / "data" / SMALL / "encoder.bin").unlink()
     make_site(root / "empty")
     with serve(root) as url:
-        yield {"url": url, "data": web / "data", "sae": sae, "wide": wide, "net": net, "ds": ds}
+        yield {"url": url, "data": web / "data", "sae": sae, "wide": wide, "net": net, "ds": ds,
+               "topk": load(topk_folder / "sae.pt")}
 
 
 @pytest.fixture(scope="module")
@@ -278,6 +300,17 @@ def test_live_forward_pass_matches_pytorch(page, site):
                                    err_msg=key)
     np.testing.assert_allclose([g["value"] for g in got], want["value"], atol=1e-4)
     assert (want["latents"] > 0).sum() > 100  # the check covers many firing latents
+    # a TopK SAE (k largest, pre-encoder bias subtracted, input scale)
+    page.goto(site["url"] + f"web/index.html#sae={TOPK}&view=position")
+    page.wait_for_selector('#live[data-state="ready"]')
+    got_k = page.evaluate("async (lists) => { const out = []; for (const m of lists) "
+                          "out.push((await window.vis.evaluate(m)).latents); return out; }",
+                          [" ".join(m) for _, m in games])
+    want_k = _torch_outputs(site["net"], site["topk"], [p for p, _ in games])["latents"]
+    np.testing.assert_allclose(np.array(got_k), want_k, atol=1e-4)
+    assert ((want_k > 0).sum(1) == 5).mean() > 0.5
+    page.goto(site["url"] + f"web/index.html#sae={WIDE}&view=position")
+    page.wait_for_selector('#live[data-state="ready"]')
     # through the page: a pasted move list, then a click on the board
     pos, moves = games[1]
     page.fill("#moves-input", ", ".join(moves))

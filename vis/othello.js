@@ -169,10 +169,13 @@ const Othello = (() => {
       const xi = xs[i], row = i * f;
       if (xi !== 0) for (let j = 0; j < f; j++) pre[j] += xi * w.enc_weight[row + j];
     }
-    if (enc.desc.arch === "topk") {
-      const keep = new Uint8Array(f);
-      Array.from(pre.keys()).sort((a, b) => pre[b] - pre[a]).slice(0, enc.desc.k).forEach((j) => { keep[j] = 1; });
-      for (let j = 0; j < f; j++) if (!keep[j]) pre[j] = 0;
+    if (enc.desc.arch === "topk") {  // the k largest: a native numeric sort finds the k-th
+      const k = enc.desc.k, cut = Float64Array.from(pre).sort()[f - k];
+      let ties = k - pre.reduce((c, v) => c + (v > cut), 0);
+      for (let j = 0; j < f; j++) {
+        if (pre[j] > cut) continue;
+        if (pre[j] === cut && ties > 0) ties--; else pre[j] = 0;
+      }
     } else if (enc.desc.arch !== "relu") {
       throw new Error(`live features are not implemented for the "${enc.desc.arch}" architecture`);
     }
