@@ -22,7 +22,7 @@ def vis(tmp_path_factory):
         acts = sae.encode(torch.from_numpy(np.array(data.acts()))).numpy()
     shards = [json.loads((root / "data" / "acts" / folder.name / f"shard_00{i}.json").read_text())
               for i in range(2)]
-    return {"root": root, "acts": acts, "data": data, "net": net,
+    return {"root": root, "acts": acts, "data": data, "net": net, "folder": folder, "sae": sae,
             "index": json.loads((root / "data" / "index.json").read_text()),
             "summary": json.loads((root / "data" / "acts" / folder.name / "summary.json")
                                   .read_text()),
@@ -46,58 +46,77 @@ def test_frequency_mean_histogram_and_top_boards(vis):
         assert vis["summary"]["freq"][j] == f["freq"]
         assert sum(f["hist"]["counts"]) == on.sum()
         if not on.any():
-            assert f["top"] == [] and f["quantiles"] == [] and f["mean_act"] == 0
+            assert f["top"] == [] and f["bands"] == [] and f["weakest"] == []
+            assert f["mean_act"] == 0 and f["maps"] is None
             continue
         assert f["mean_act"] == pytest.approx(acts[on, j].mean(), rel=1e-3)
         expect = np.argsort(-acts[:, j], kind="stable")[:5]
-        assert [t["row"] for t in f["top"]] == list(expect)
-        values = [t["act"] for t in f["top"]]
+        assert [t[0] for t in f["top"]] == list(expect)
+        values = [t[1] for t in f["top"]]
         assert values == sorted(values, reverse=True)
-        assert values[0] == pytest.approx(acts[:, j].max(), rel=1e-4)
-        for q in f["quantiles"]:  # a real row with the activation it claims
-            assert q["act"] == pytest.approx(acts[q["row"], j], rel=1e-3, abs=1e-4)
-        bands = [q["band"] for q in f["quantiles"]]
-        acts_q = [q["act"] for q in f["quantiles"]]
-        assert bands == sorted(bands) and acts_q == sorted(acts_q)
+        assert values[0] == pytest.approx(acts[:, j].max(), rel=1e-3)
+        # weakest firing rows: the smallest activations above zero, smallest first
+        firing = np.flatnonzero(on)
+        weakest = firing[np.argsort(acts[firing, j], kind="stable")[:5]]
+        assert [w[0] for w in f["weakest"]] == list(weakest)
+        # deciles: 10 bands whose edges split the firing rows into tenths (to a fine bin), and
+        # 5 real rows per band with the activation they claim, inside their band
+        assert len(f["bands"]) == 10 and f["bands"][0]["lo"] == 0
+        assert f["bands"][-1]["hi"] == pytest.approx(acts[:, j].max(), rel=1e-3)
+        fine = acts[:, j].max() / 240  # the histogram the edges are read from
+        v = acts[on, j]
+        for q, band in enumerate(f["bands"]):
+            lo, hi = band["lo"], band["hi"]
+            near = ((np.abs(v - lo) < fine) | (np.abs(v - hi) < fine)).mean()
+            share = ((v >= lo) & (v < hi)).mean() if q < 9 else (v >= lo).mean()
+            assert abs(share - 0.1) <= near + 1e-9, (j, q)  # a tenth, up to rows at the edges
+            if ((v >= lo + 1e-4) & (v < hi - 1e-4)).sum() >= 5:
+                assert len(band["examples"]) == 5
+            for r, a in band["examples"]:
+                assert a == pytest.approx(acts[r, j], rel=1e-3, abs=1e-3)
+                assert lo - 1e-3 <= a <= hi + 1e-3
+            assert len({r for r, _ in band["examples"]}) == len(band["examples"])
 
 
 def test_example_boards_are_absolute_colours_with_facts(vis):
     data = vis["data"]
-    top = vis["features"][0]["top"][0]
-    row = top["row"]
-    board = data.boards(np.array([row]))[0]
-    black = bool(data.black_to_move(np.array([row]))[0])
-    mine = "X" if black else "O"
-    assert top["black_to_move"] == black
-    assert [c == mine for c in top["board"]] == list(board == 1)
-    assert [c == "." for c in top["board"]] == list(board == 0)
-    legal = data.legal(np.array([row]))[0]
-    assert top["legal"] == list(np.nonzero(legal)[0])
+    table = json.loads((vis["root"] / "data" / "acts" / "positions.json").read_text())
+    at = {r: i for i, r in enumerate(table["row"])}
+    f = vis["features"][0]
+    used = {r for r, _ in f["top"] + f["weakest"]} | {
+        r for b in f["bands"] for r, _ in b["examples"]}
+    assert used <= set(at)
+    for row in sorted(used)[:20]:
+        i = at[row]
+        board = data.boards(np.array([row]))[0]
+        black = bool(data.black_to_move(np.array([row]))[0])
+        mine = "X" if black else "O"
+        assert table["black"][i] == int(black)
+        assert [c == mine for c in table["board"][i]] == list(board == 1)
+        assert [c == "." for c in table["board"][i]] == list(board == 0)
+        assert table["last"][i] == int(data.last_move(np.array([row]))[0])
 
 
 def test_policy_and_value_effects_have_the_built_in_signs(vis):
     f0, f2 = vis["features"][0], vis["features"][2]
-    add = np.array(f0["effect"]["add"]["policy"])
+    add = np.array(f0["effect"]["add"]["policy_e4"]) / 1e4
     assert add.argmax() == PROMOTED and add[PROMOTED] > 0.01
-    assert f0["effect"]["add"]["promotes"][0]["move"] == PROMOTED
-    assert f0["effect"]["add"]["promotes"][0]["name"] == "c2"
-    assert np.array(f0["effect"]["remove"]["policy"])[PROMOTED] < 0  # removing it hurts c2
+    assert np.array(f0["effect"]["remove"]["policy_e4"])[PROMOTED] < 0  # removing it hurts c2
     assert f2["effect"]["add"]["value"] > 0 and f2["effect"]["remove"]["value"] < 0
     assert abs(sum(add)) < 1e-3  # probability moves between moves, none is created
     dead = vis["features"][3]["effect"]["remove"]
-    assert dead["policy"] == [0.0] * 37 and dead["value"] == 0
+    assert dead["policy_e4"] == [0] * 37 and dead["value"] == 0
 
 
 def test_decoder_neighbours_and_concepts(vis):
     f = vis["features"]
-    assert f[0]["similar"][0] == {"id": 1, "cos": 1.0}
-    assert f[1]["similar"][0]["id"] == 0
-    assert all(0 <= x["cos"] <= 1 + 1e-6 or x["cos"] < 0 for x in f[2]["similar"])
+    assert f[0]["similar"][0] == [1, 1.0]
+    assert f[1]["similar"][0][0] == 0
     assert len(f[0]["similar"]) == 3
-    assert f[3]["concept"]["f1"] == 0 and f[3]["concept"]["label"] == "none"  # never fires
+    assert f[3]["concepts"] == [] and vis["summary"]["concept"][3] == "none"  # never fires
     for x in f[:3]:
-        assert 0 < x["concept"]["f1"] <= 1
-        assert x["concept"]["label"] in vis["summary"]["concept"]
+        assert 0 < x["concepts"][1]["f1"] <= x["concepts"][0]["f1"] <= 1
+        assert x["concepts"][0]["label"] == vis["summary"]["concept"][x["id"]]
 
 
 @pytest.mark.parametrize("argv,message", [
@@ -127,12 +146,16 @@ def wide(vis):
     root, data = vis["root"], vis["data"]
     x = torch.from_numpy(np.array(data.acts()))
     folder, sae = make_wide_sae(root, vis["net"], x)
-    assert main(["--sae", str(folder), "--out", str(root / "wide"), "--no-progress"]) == 0
+    # with the 4-feature SAE of the same grid (relu, l1=1, block 2): a family of two widths
+    assert main(["--sae", str(folder), str(vis["folder"]), "--out", str(root / "wide"),
+                 "--no-progress"]) == 0
     shard = json.loads((root / "wide" / "acts" / folder.name / "shard_000.json").read_text())
     with torch.no_grad():
         acts = sae.encode(x).numpy()
+    small = json.loads((root / "wide" / "acts" / "relu_f4_l1_1" / "shard_000.json").read_text())
     return {"sae": sae, "x": x, "acts": acts, "features": shard["features"], "data": data,
-            "net": vis["net"]}
+            "net": vis["net"], "small": small["features"], "small_sae": vis["sae"],
+            "out": root / "wide" / "acts", "name": folder.name}
 
 
 def _legal_probs(logits: torch.Tensor, legal: np.ndarray) -> np.ndarray:
@@ -160,50 +183,153 @@ def test_every_panel_of_a_realistic_shard_matches_brute_force(wide):
         on = a > 0
         assert f["freq"] == pytest.approx(on.mean(), abs=1e-6)
         if not on.any():
-            assert f["top"] == [] and f["effect"]["remove"]["policy"] == [0.0] * 37
+            assert f["top"] == [] and f["effect"]["remove"]["policy_e4"] == [0] * 37
             continue
         assert f["mean_act"] == pytest.approx(a[on].mean(), rel=1e-3)
         assert f["max_act"] == pytest.approx(a.max(), rel=1e-4)
         bins = np.minimum((a[on] * (24 / a.max())).astype(int), 23)
         assert f["hist"]["counts"] == np.bincount(bins, minlength=24).tolist()
-        top = np.argsort(-a, kind="stable")[:8]
+        top = np.argsort(-a, kind="stable")[:24]
         top = top[a[top] > 0]
-        assert [t["row"] for t in f["top"]] == top.tolist()
+        assert [t[0] for t in f["top"]] == top.tolist()
         unsorted += list(top) != sorted(top)
-        for t in f["top"]:
-            r = t["row"]
-            assert t["legal"] == np.flatnonzero(legal[r]).tolist()
-            assert t["last_move"] == int(data.last_move(np.array([r]))[0])
         # added: mean activation times the decoder row, on the 64 effect rows
         with torch.no_grad():
             lg, v = net.forward_from(x[effect_rows] + f["effect"]["scale"] * w[j], 2)
         add = (_legal_probs(lg, legal[effect_rows]) - clean_p[effect_rows]).mean(0)
-        np.testing.assert_allclose(f["effect"]["add"]["policy"], add, atol=2e-4)
+        np.testing.assert_allclose(np.array(f["effect"]["add"]["policy_e4"]) / 1e4, add, atol=2e-4)
         assert f["effect"]["add"]["value"] == pytest.approx(
             float((v - clean_v[effect_rows]).mean()), abs=2e-4)
         # removed: the feature's own contribution, from each of its top rows, that row's legal mask
         with torch.no_grad():
             lg, v = net.forward_from(x[top] - torch.from_numpy(a[top])[:, None] * w[j], 2)
         rem = (_legal_probs(lg, legal[top]) - clean_p[top]).mean(0)
-        np.testing.assert_allclose(f["effect"]["remove"]["policy"], rem, atol=2e-4,
+        np.testing.assert_allclose(np.array(f["effect"]["remove"]["policy_e4"]) / 1e4, rem,
+                                   atol=2e-4,
                                    err_msg=f"feature {j}")
         assert f["effect"]["remove"]["value"] == pytest.approx(
             float((v - clean_v[top]).mean()), abs=2e-4)
-        for panel, delta in (("add", add), ("remove", rem)):
-            for key, sign in (("promotes", 1), ("suppresses", -1)):
-                moves = f["effect"][panel][key]
-                expect = np.sort(sign * delta)[::-1][:3]
-                expect = expect[expect > 5e-4]
-                assert len(moves) == pytest.approx(len(expect), abs=1)  # 5e-4 +- rounding
-                got = [sign * m["delta"] for m in moves]
-                np.testing.assert_allclose(got, expect[:len(got)], atol=2e-4)
-                assert all(m["delta"] == f["effect"][panel]["policy"][m["move"]] for m in moves)
     assert unsorted >= 10  # the top rows of most features are not in row order
     # decoder neighbours
     wn = w.numpy() / np.linalg.norm(w.numpy(), axis=1, keepdims=True)
     cos = wn @ wn.T
     np.fill_diagonal(cos, -2)
     for j, f in enumerate(features):
-        ids = [s["id"] for s in f["similar"]]
+        ids = [s[0] for s in f["similar"]]
         assert ids == np.argsort(-cos[j], kind="stable")[:6].tolist()
-        np.testing.assert_allclose([s["cos"] for s in f["similar"]], cos[j][ids], atol=1e-4)
+        np.testing.assert_allclose([s[1] for s in f["similar"]], cos[j][ids], atol=1e-3)
+
+
+def test_square_maps_concepts_and_coactivation_match_brute_force(wide):
+    from othello.interp.concepts import THRESHOLDS, property_labels
+
+    acts, data, features = wide["acts"], wide["data"], wide["features"]
+    summary = json.loads((wide["out"] / wide["name"] / "summary.json").read_text())
+    boards, legal, flipped = data.boards(), data.legal()[:, :36], data.flipped()
+    value = data.value()
+    fires = acts > 0  # all 1200 rows are the concept rows (concept_rows > 1200)
+    np.testing.assert_array_equal(summary["base"]["mine"], np.rint(1000 * (boards == 1).mean(0)))
+    props = np.concatenate([boards == 1, boards == -1, boards == 0, legal, flipped,
+                            (value > 0)[:, None], (value < 0)[:, None]], axis=1)
+    labels = property_labels({k: np.zeros((1, 36)) for k in ("mine", "theirs", "empty", "legal",
+                                                              "flipped")}, 6)
+    labels += ["mover wins (net value > 0)", "mover loses (net value < 0)"]
+    inter = fires.T.astype(float) @ fires.astype(float)
+    n = fires.sum(0)
+    for j, f in enumerate(features):
+        if not fires[:, j].any():
+            assert f["maps"] is None and f["concepts"] == [] and f["coact"] == []
+            continue
+        on = fires[:, j]
+        for name, table in (("mine", boards == 1), ("theirs", boards == -1), ("legal", legal)):
+            np.testing.assert_array_equal(f["maps"][name], np.rint(1000 * table[on].mean(0)))
+        # best F1 over t of every property; the two best, with their precision and recall
+        best = np.zeros((props.shape[1], 3))
+        for t in THRESHOLDS:
+            fire = acts[:, j] > t * acts[:, j].max()
+            tp = (fire[:, None] & props).sum(0)
+            f1 = 2 * tp / np.maximum(fire.sum() + props.sum(0), 1)
+            better = f1 > best[:, 0] + 1e-12
+            best[better] = np.stack([f1, tp / max(fire.sum(), 1), tp / np.maximum(props.sum(0), 1)],
+                                    axis=1)[better]
+        order = np.argsort(-best[:, 0], kind="stable")[:2]
+        got = f["concepts"]
+        assert [c["f1"] for c in got] == pytest.approx(best[order, 0], abs=1e-4)
+        assert got[0]["label"] == labels[order[0]] or best[order[0], 0] == best[order[1], 0]
+        for c in got:
+            k = labels.index(c["label"])
+            assert [c["f1"], c["precision"], c["recall"]] == pytest.approx(best[k], abs=1e-4)
+        # co-activation: Jaccard overlap of the firing rows, the closest first
+        jac = inter[j] / np.maximum(n[j] + n - inter[j], 1)
+        jac[j] = -1
+        got_ids = [c[0] for c in f["coact"]]
+        np.testing.assert_allclose([c[1] for c in f["coact"]], jac[got_ids], atol=1e-3)
+        assert [c[1] for c in f["coact"]] == pytest.approx(np.sort(jac)[::-1][:len(got_ids)],
+                                                          abs=1e-3)
+    assert sum(bool(f["coact"]) for f in features) >= 20
+
+
+def test_families_link_the_widths_of_one_grid(wide):
+    big, small = wide["sae"], wide["small_sae"]
+    index = json.loads((wide["out"].parent / "index.json").read_text())
+    fam = {e["id"]: e["family"] for e in index["saes"]}
+    assert fam == {"acts/relu_f4_l1_1": [f"acts/{wide['name']}"],
+                   f"acts/{wide['name']}": ["acts/relu_f4_l1_1"]}
+    wb = big.W_dec.detach().numpy()
+    ws = small.W_dec.detach().numpy()
+    cos = (ws / np.linalg.norm(ws, axis=1, keepdims=True)) @ (
+        wb / np.linalg.norm(wb, axis=1, keepdims=True)).T
+    for j, f in enumerate(wide["small"]):
+        (matches,) = f["family"]
+        assert [m[0] for m in matches] == np.argsort(-cos[j])[:3].tolist()
+    (matches,) = wide["features"][5]["family"]  # small features 0 and 1 share a direction: a tie
+    assert [m[1] for m in matches] == pytest.approx(np.sort(cos[:, 5])[::-1][:3], abs=1e-3)
+    assert cos[[m[0] for m in matches], 5] == pytest.approx([m[1] for m in matches], abs=1e-3)
+
+
+def test_example_best_moves_are_perfect_play():
+    from othello.interp.vis import positions_table
+    from othello.rules import naive
+    from tests.othello_helpers import moves_to, to_grid
+
+    rng = np.random.default_rng(3)
+    positions = [moves_to(6, e, rng)[0] for e in (3, 4, 5, 6, 7, 8, 9, 4, 6)]
+
+    class Rows:  # the dataset accessors positions_table reads
+        size = 6
+
+        def boards(self, rows):
+            return np.array([[1 if p.me >> s & 1 else -1 if p.opp >> s & 1 else 0
+                              for s in range(36)] for p in np.array(positions)[rows]])
+
+        def black_to_move(self, rows):
+            return np.array([p.black_to_move for p in positions])[rows]
+
+        def last_move(self, rows):
+            return np.full(len(rows), -1)
+    table = positions_table(Rows(), np.array([8, 0, 1, 2, 3, 4, 5, 6, 7, -1]), max_empties=6)
+    assert table["row"] == list(range(9))
+    for i, pos in enumerate(positions):
+        board = table["board"][i]
+        assert board.count("X") == pos.black.bit_count() and table["black"][i] == pos.black_to_move
+        if pos.empties() > 6:
+            assert table["best"][i] is None and table["value"][i] is None
+            continue
+        values = {m: -naive.minimax_margin(*to_grid(pos.play(m))) for m in pos.legal_moves()}
+        top = max(values.values())
+        assert table["value"][i] == top
+        assert table["best"][i] == sorted(m for m, v in values.items() if v == top)
+    assert sum(b is not None for b in table["best"]) == 6
+
+
+def test_weights_for_the_page_round_trip(wide):
+    desc = json.loads((wide["out"] / "net.json").read_text())
+    blob = np.fromfile(wide["out"] / "net.bin", dtype="<f4")
+    for name, t in wide["net"].state_dict().items():
+        got = blob[desc["tensors"][name]["offset"]:][:t.numel()].reshape(t.shape)
+        np.testing.assert_array_equal(got, t.numpy())
+    enc = json.loads((wide["out"] / wide["name"] / "summary.json").read_text())["encoder"]
+    assert enc["arch"] == "relu" and enc["layer"] == 2 and enc["n_features"] == 24
+    blob = np.fromfile(wide["out"] / wide["name"] / "encoder.bin", dtype="<f4")
+    w = blob[enc["tensors"]["enc_weight"]["offset"]:][:32 * 24].reshape(32, 24)
+    np.testing.assert_array_equal(w, wide["sae"].enc_weight.detach().numpy())

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 VIS = Path(__file__).resolve().parent
-PAGE_FILES = ("index.html", "app.js", "style.css")
+PAGE_FILES = ("index.html", "othello.js", "app.js", "style.css")
 INSTALL_HINT = ("no Chromium found: install it with `sudo apt-get install -y chromium` "
                 "(Debian/Ubuntu)")
 

@@ -16,15 +16,28 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from common.config import add_config_flags, add_run_flags, config_dict, config_from_args
 from common.io import REPO_ROOT, CheckpointError
 from common.process import setup_process
 from common.tracking import maybe_wandb
 from othello.interp.dataset import ActivationDataset, DatasetError, locate, open_dataset
-from othello.interp.vis import DEFAULT, QUICK, VisConfig, feature_records
+from othello.interp.vis import DEFAULT, QUICK, VisConfig, feature_records, positions_table
 from sae.archs import load
 from sae.data import ActivationsError
-from vis.export import sae_entry, write_index, write_sae
+from sae.features import decoder_matches
+from vis.export import (
+    encoder_desc,
+    merge_positions,
+    read_positions,
+    sae_entry,
+    sparsity_of,
+    write_index,
+    write_net,
+    write_positions,
+    write_sae,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -51,15 +64,10 @@ def sae_folders(args: argparse.Namespace) -> list[Path]:
     return found
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    setup_process(plots=False)
-    cfg, _ = config_from_args(args, VisConfig, QUICK if args.quick else DEFAULT)
-    out = args.out or REPO_ROOT / "vis" / "data"
-    run = maybe_wandb(args.wandb, "vis", {**config_dict(cfg), "out": str(out)})
-    entries, datasets = [], {}
+def load_saes(args: argparse.Namespace) -> list[dict]:
+    """Every SAE of the run with its meta, its dataset (opened once each) and its layer."""
+    datasets, out = {}, []
     for folder in sae_folders(args):
-        start = time.perf_counter()
         try:
             meta = json.loads((folder / "meta.json").read_text())
             acts = args.acts or Path(meta["data"]["acts"])
@@ -75,16 +83,67 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, KeyError, json.JSONDecodeError, ActivationsError, CheckpointError,
                 DatasetError) as exc:
             raise SystemExit(f"{folder}: cannot read the SAE or its activations ({exc})") from None
-        records = feature_records(sae, ds, layer, cfg, progress=not args.no_progress)
-        sizes = write_sae(records, out / ds.name / folder.name, cfg.shard_size)
-        entry = sae_entry(folder, ds.name, sizes)
+        out.append({"folder": folder, "id": f"{ds.name}/{folder.name}", "ds": ds, "layer": layer,
+                    "sae": sae, "key": (ds.name, layer, sae.arch,
+                                        json.dumps(sparsity_of(meta), sort_keys=True))})
+    return out
+
+
+def families(runs: list[dict], count: int) -> dict[str, list]:
+    """Per SAE id, (other id, ids, cosines) of the closest decoder directions in every other
+    width of its grid family (same dataset, layer, architecture and sparsity setting)."""
+    out = {}
+    for run in runs:
+        others = sorted((o for o in runs if o["key"] == run["key"]
+                         and o["sae"].n_features != run["sae"].n_features),
+                        key=lambda o: o["sae"].n_features)
+        out[run["id"]] = [(o["id"], *decoder_matches(run["sae"], o["sae"], count))
+                          for o in others]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_process(plots=False)
+    cfg, _ = config_from_args(args, VisConfig, QUICK if args.quick else DEFAULT)
+    out = args.out or REPO_ROOT / "vis" / "data"
+    run = maybe_wandb(args.wandb, "vis", {**config_dict(cfg), "out": str(out)})
+    runs = load_saes(args)
+    fams = families(runs, cfg.family)
+    entries, used = [], {}
+    thresholds = {"dense": cfg.dense, "unexplained": cfg.unexplained}
+    for r in runs:
+        start = time.perf_counter()
+        ds, sae, folder = r["ds"], r["sae"], r["folder"]
+        records, base, rows = feature_records(sae, ds, r["layer"], cfg, fams[r["id"]],
+                                              progress=not args.no_progress)
+        used.setdefault(ds.name, (ds, []))[1].append(rows)
+        sae_out = out / ds.name / folder.name
+        sae_out.mkdir(parents=True, exist_ok=True)
+        encoder = encoder_desc(sae, r["layer"], sae_out)
+        sizes = write_sae(records, base, encoder, sae_out, cfg.shard_size, thresholds)
+        entry = sae_entry(folder, ds.name, sizes, [o[0] for o in fams[r["id"]]])
         entries.append(entry)
         print(f"{entry['id']}: {len(records)} features, {entry['bytes'] / 1e6:.2f} MB, largest "
               f"file {entry['largest_shard'] / 1e3:.0f} kB, {time.perf_counter() - start:.1f} s")
         if run:
             run.log({"bytes": entry["bytes"], "largest": entry["largest_shard"]})
-    write_index(out, entries, cfg)
-    total = sum(e["bytes"] for e in entries)
+    datasets = {}
+    for name, (ds, rows) in used.items():
+        path = out / name / "positions.json"
+        old = read_positions(path, cfg.oracle_empties)
+        wanted = np.unique(np.concatenate(rows))
+        known = set(old["row"]) if old else set()
+        new = positions_table(ds, np.array([x for x in wanted if int(x) not in known], dtype=int),
+                              cfg.oracle_empties, progress=not args.no_progress)
+        table = merge_positions(old, new, ds.size, cfg.oracle_empties)
+        datasets[name] = {"positions_bytes": write_positions(table, path),
+                          "net_bytes": write_net(ds.net, out / name), "size": ds.size}
+        print(f"{name}: {len(table['row'])} example boards, "
+              f"{sum(b is not None for b in table['best'])} solved by the oracle")
+    write_index(out, entries, datasets, cfg)
+    total = sum(e["bytes"] for e in entries) + sum(
+        d["positions_bytes"] + d["net_bytes"] for d in datasets.values())
     largest = max(e["largest_shard"] for e in entries)
     print(f"{len(entries)} SAEs: {total / 1e6:.2f} MB in all, largest file {largest / 1e3:.0f} kB "
           f"-> {out}")

@@ -124,22 +124,28 @@ def property_labels(props: dict[str, np.ndarray], size: int) -> list[str]:
             for p, arr in props.items() for i in range(arr.shape[1])]
 
 
-def best_concepts(feats: torch.Tensor, props: dict[str, np.ndarray],
-                  thresholds: tuple[float, ...] = THRESHOLDS) -> tuple[np.ndarray, np.ndarray,
-                                                                       np.ndarray]:
-    """For every feature, the property it classifies best (column of the concatenated
-    properties), that F1 and its threshold t, firing as in `concept_scores`."""
+def top_concepts(feats: torch.Tensor, props: dict[str, np.ndarray], count: int = 2,
+                 thresholds: tuple[float, ...] = THRESHOLDS) -> dict[str, np.ndarray]:
+    """For every feature, the `count` properties it classifies best (columns of the concatenated
+    properties, best first), each with its best F1 over t (firing as in `concept_scores`) and the
+    precision, recall and t of that F1: arrays [F, count] under col, f1, precision, recall, t."""
     table = torch.from_numpy(np.concatenate(list(props.values()), axis=1)).float()
     feats = feats.float()
     maxes = feats.max(dim=0).values
     positives = table.sum(0)
-    best_f1 = torch.full((feats.shape[1],), -1.0)
-    best_col = torch.zeros(feats.shape[1], dtype=torch.long)
-    best_t = torch.zeros(feats.shape[1])
+    shape = (feats.shape[1], table.shape[1])
+    best = {k: torch.zeros(shape) for k in ("precision", "recall", "t")}
+    best_f1 = torch.full(shape, -1.0)
     for t in thresholds:
         fire = _fire(feats, maxes, t)
-        f1, col = _f1(fire.T @ table, fire.sum(0)[:, None], positives[None]).max(dim=1)
+        tp, fired = fire.T @ table, fire.sum(0)[:, None]
+        f1 = _f1(tp, fired, positives[None])
         better = f1 > best_f1
-        best_f1, best_col = torch.where(better, f1, best_f1), torch.where(better, col, best_col)
-        best_t = torch.where(better, torch.tensor(t), best_t)
-    return best_col.numpy(), best_f1.clamp_min(0).numpy(), best_t.numpy()
+        best_f1 = torch.where(better, f1, best_f1)
+        for key, value in (("precision", tp / fired.clamp_min(1)),
+                           ("recall", tp / positives.clamp_min(1)[None]),
+                           ("t", torch.full(shape, t))):
+            best[key] = torch.where(better, value, best[key])
+    f1, col = best_f1.clamp_min(0).topk(min(count, shape[1]), dim=1)
+    return {"col": col.numpy(), "f1": f1.numpy(),
+            **{k: v.gather(1, col).numpy() for k, v in best.items()}}
