@@ -4,8 +4,9 @@
     python train_sae.py --quick --checkpoint random       # a minute, random-weights network
     python train_sae.py --acts X.npy --arch topk --features 1024 --k 32 --out runs/sae/mine
 
-Each SAE goes to <out>/<name>/ (sae.pt for sae.load, meta.json, metrics.json on the held-out
-split); the grid's summary.json, meta.json and scaling plots go to results/sae/ (with --quick to
+Each SAE goes to <out>/<name>/ (cfg.json + sae_weights.safetensors in SAELens's layout, for
+sae.load or sae_lens.SAE.load_from_disk; meta.json; metrics.json on the held-out split); the
+grid's summary.json, meta.json and scaling plots go to results/sae/ (with --quick to
 <out>/results, so the committed results stay). A rerun skips SAEs that are already done.
 Every architecture's hyper-parameters are flags (several values make a grid): see --help.
 """

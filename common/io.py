@@ -82,6 +82,30 @@ def load_checkpoint(path: str | os.PathLike, required: tuple[str, ...] = ()) -> 
     return obj
 
 
+def save_safetensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor],
+                     metadata: dict[str, str] | None = None) -> None:
+    """Atomically write tensors (moved to the CPU, made contiguous) as a safetensors file: a
+    format that loads without executing code, readable by other tools."""
+    from safetensors.torch import save
+
+    cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    atomic_write_bytes(path, save(cpu, metadata=metadata))
+
+
+def load_safetensors(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """(tensors on the CPU, header metadata) of a safetensors file; CheckpointError otherwise."""
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        with safe_open(path, framework="pt", device="cpu") as f:
+            return {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata() or {})  # noqa: SIM118
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"cannot read safetensors file {path}: {type(e).__name__}") from e
+
+
 def code_version() -> str:
     """The git commit of the code (with '+dirty' for local changes), or 'unknown' outside git."""
     root = REPO_ROOT

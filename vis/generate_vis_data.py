@@ -22,7 +22,7 @@ from common.process import setup_process
 from common.tracking import maybe_wandb
 from othello.interp.dataset import ActivationDataset, DatasetError, locate, open_dataset
 from othello.interp.vis import DEFAULT, QUICK, VisConfig, feature_records
-from sae.archs import load
+from sae.archs import load, saved
 from sae.data import ActivationsError
 from vis.export import sae_entry, write_index, write_sae
 
@@ -30,7 +30,7 @@ from vis.export import sae_entry, write_index, write_sae
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sae", type=Path, nargs="+",
-                   help="SAE folders (with sae.pt and meta.json); default: all under --sae-dir")
+                   help="SAE folders (cfg.json or sae.pt; meta.json); default: all under --sae-dir")
     p.add_argument("--sae-dir", type=Path, default=None,
                    help="folder of SAE folders (default runs/sae/agent, --quick: agent-quick)")
     p.add_argument("--acts", type=Path, default=None,
@@ -45,9 +45,9 @@ def sae_folders(args: argparse.Namespace) -> list[Path]:
     if args.sae:
         return args.sae
     root = args.sae_dir or REPO_ROOT / "runs" / "sae" / ("agent-quick" if args.quick else "agent")
-    found = sorted(p for p in root.glob("*") if (p / "sae.pt").is_file())
+    found = sorted(p for p in root.glob("*") if saved(p))
     if not found:
-        raise SystemExit(f"no SAEs (*/sae.pt) under {root}: train some with train_sae.py first")
+        raise SystemExit(f"no SAEs (*/cfg.json) under {root}: train some with train_sae.py first")
     return found
 
 
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                 datasets[found[0]] = open_dataset(found[0])
             ds: ActivationDataset = datasets[found[0]]
             layer = ds.layer(meta["data"].get("layer", found[1]))
-            sae = load(folder / "sae.pt")
+            sae = load(folder)
         except (OSError, KeyError, json.JSONDecodeError, ActivationsError, CheckpointError,
                 DatasetError) as exc:
             raise SystemExit(f"{folder}: cannot read the SAE or its activations ({exc})") from None
