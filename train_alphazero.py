@@ -194,11 +194,12 @@ def _write_results(trainer: Trainer, results: Path, publish: bool, extra: dict) 
                "total_seconds": float(np.sum([m["iteration_seconds"] for m in trainer.metrics]))}
     write_json(results / "summary.json", summary)
     if publish:
-        save_model(PRETRAINED, trainer.net, iteration=trainer.iteration, steps=trainer.steps)
+        for path in (PRETRAINED, PRETRAINED.with_suffix(".safetensors")):
+            save_model(path, trainer.net, iteration=trainer.iteration, steps=trainer.steps)
         write_json(PRETRAINED.with_suffix(".json"), summary)
     shutil.copy(trainer.run_dir / "metrics.jsonl", results / "metrics.jsonl")
     print(f"wrote {results}/ (losses.png, strength.png, summary.json"
-          + (", agent.pt)" if publish else ")"))
+          + (", agent.pt, agent.safetensors)" if publish else ")"))
 
 
 if __name__ == "__main__":

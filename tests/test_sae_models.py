@@ -202,6 +202,12 @@ def test_old_sae_pt_checkpoints_still_load(tmp_path):
     x = torch.randn(4, 6)
     for path in (tmp_path / "old", tmp_path / "old" / "sae.pt"):
         torch.testing.assert_close(sae.load(path).encode(x), model.encode(x))
+    from scripts.convert_checkpoints import main
+
+    assert main([str(tmp_path)]) == 0  # converts every */sae.pt under the folder
+    assert (tmp_path / "old" / "cfg.json").is_file()
+    torch.testing.assert_close(sae.load(tmp_path / "old" / "cfg.json").encode(x), model.encode(x),
+                               atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.parametrize("arch,hyper", [("relu", {"l1": 1.0}), ("topk", {"k": 3})])
