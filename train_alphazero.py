@@ -31,9 +31,10 @@ from common.config import (
     config_from_args,
     knob,
 )
+from common.device import resolve_device
 from common.io import REPO_ROOT, CheckpointError, load_checkpoint, results_version, write_json
 from common.process import setup_process
-from common.tracking import maybe_wandb
+from common.tracking import add_wandb_flags, maybe_wandb
 from othello.az.agent import PRETRAINED
 from othello.az.evaluation import (
     ENDGAME_METRICS,
@@ -82,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_run_flags(p, out="the run folder; default runs/alphazero/default, or "
                   "runs/alphazero/quick with --quick",
-                  quick="a tiny run of about a minute, for demos and tests")
+                  quick="a tiny run of about a minute, for demos and tests", device=True)
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true",
                        help="continue the run from its checkpoint (its saved settings apply)")
@@ -91,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", type=Path, default=None,
                    help="where figures and summary go (default: results/alphazero for the "
                         "default run, which also writes agent.pt there; else <out>/results)")
-    p.add_argument("--wandb", action="store_true", help="also log to wandb (offline)")
+    add_wandb_flags(p, "the metrics of every iteration")
     add_config_flags(p, RunConfig, presets={"quick": QUICK})
     return p
 
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --opponents: {exc}", file=sys.stderr)
         return 2
     torch.manual_seed(config.train.seed)  # the initial weights are part of what the seed fixes
-    game, net = OthelloGame(size), PolicyValueNet(net_config)
+    game, net = OthelloGame(size), PolicyValueNet(net_config).to(resolve_device(args.device))
     endgames = None
     if config.eval.endgames:
         print(f"endgame set: {config.eval.endgames} solver-labelled positions "
@@ -156,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     trainer.eval_hook = make_eval_hook(config.eval, config.eval_search(), endgames,
                                        seed=config.train.seed)
 
-    wandb_run = maybe_wandb(args.wandb, "othello-alphazero", config_dict(config))
+    wandb_run = maybe_wandb(args.wandb, "othello-alphazero", config_dict(config),
+                            mode=args.wandb_mode)
     trainer.log = lambda m: _report(m, wandb_run)
     trainer.progress = not args.no_progress
     trainer.run()

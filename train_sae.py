@@ -27,6 +27,7 @@ from common.config import (
     config_from_args,
     knob,
 )
+from common.device import resolve_device
 from common.io import (
     REPO_ROOT,
     CheckpointError,
@@ -36,7 +37,7 @@ from common.io import (
     write_json,
 )
 from common.process import setup_process
-from common.tracking import maybe_wandb
+from common.tracking import add_wandb_flags, maybe_wandb
 from othello.interp import sae_metrics
 from othello.interp.activations import (
     DEFAULT_CHECKPOINT,
@@ -104,14 +105,15 @@ def main(argv: list[str] | None = None) -> int:
     add_config_flags(parser, SourceConfig)
     add_config_flags(parser, grid_cls, presets={"quick": quick})
     add_run_flags(parser, out="SAE folder root (default runs/sae/<acts name>)",
-                  quick="a small grid on a small dataset, about a minute")
-    parser.add_argument("--wandb", action="store_true", help="log training losses offline")
+                  quick="a small grid on a small dataset, about a minute", device=True)
+    add_wandb_flags(parser, "the training losses")
     args = parser.parse_args(argv)
     setup_process()
     source, _ = config_from_args(args, SourceConfig, SourceConfig())
     grid, _ = config_from_args(args, grid_cls, quick if args.quick else default)
     version = code_version()
     progress = not args.no_progress
+    device = resolve_device(args.device)
     try:
         path = source.acts or default_acts(source, args.quick, grid.seed, progress, version)
         found = locate(path)
@@ -145,14 +147,15 @@ def main(argv: list[str] | None = None) -> int:
                  "source": ds.source_info if ds is not None else None}
     config = {"source": config_dict(source), "grid": config_dict(grid), "quick": args.quick,
               "out": str(out), "results": str(results)}
-    run = maybe_wandb(args.wandb, "sae", {**config, **data_info})
+    run = maybe_wandb(args.wandb, "sae", {**config, **data_info},
+                      mode=args.wandb_mode)
     print(f"{len(cfgs)} SAEs on {acts_path} ({len(acts)} x {acts.shape[1]}, "
           f"{len(split.test)} held out) -> {out}", flush=True)
     start = time.perf_counter()
     rows = []
     for cfg in cfgs:
         result = run_one(cfg, acts, split, out, data_info, downstream, progress=progress,
-                         log=run.log if run is not None else None, code=version)
+                         log=run.log if run is not None else None, code=version, device=device)
         rows.append(flat(result))
         r = rows[-1]
         extra = (f" policy-KL recovered (mean abl.) {r['policy_kl_recovered_vs_mean']:.3f}"

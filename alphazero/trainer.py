@@ -39,6 +39,7 @@ from common.config import (
     probability,
     validate,
 )
+from common.device import module_device
 from common.io import atomic_write_bytes, code_version, load_checkpoint, save_checkpoint
 
 CHECKPOINT = "checkpoint.pt"
@@ -107,7 +108,9 @@ EvalHook = Callable[[torch.nn.Module, int], dict]
 def train_step(net: torch.nn.Module, optimizer: torch.optim.Optimizer, inputs: np.ndarray,
                policies: np.ndarray, values: np.ndarray) -> tuple[float, float]:
     """One gradient step on policy cross-entropy + value MSE; returns the two losses."""
-    inputs, policies, values = (torch.from_numpy(x) for x in (inputs, policies, values))
+    device = module_device(net)
+    inputs, policies, values = (torch.from_numpy(x).to(device)
+                                for x in (inputs, policies, values))
     logits, value = net(inputs)
     policy_loss = -(policies * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
     value_loss = F.mse_loss(value, values)

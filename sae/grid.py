@@ -124,7 +124,8 @@ def expand(grid: Any) -> list[TrainConfig]:
 
 def run_one(cfg: TrainConfig, acts: np.ndarray, split: Split, out: Path, data_info: dict,
             downstream: Downstream | None = None, progress: bool = True,
-            log: Callable[[dict], None] | None = None, code: str = "unknown") -> dict:
+            log: Callable[[dict], None] | None = None, code: str = "unknown",
+            device: str = "cpu") -> dict:
     """Train and evaluate one SAE (or reuse a finished one); returns its metrics.json content."""
     folder = out / cfg.name
     done = folder / "metrics.json"
@@ -135,7 +136,7 @@ def run_one(cfg: TrainConfig, acts: np.ndarray, split: Split, out: Path, data_in
             say_reused(f"SAE {cfg.name} (same config and data)", folder)
             return old
     start = time.perf_counter()
-    sae, history = train_sae(cfg, acts, split, progress=progress, log=log)
+    sae, history = train_sae(cfg, acts, split, progress=progress, log=log, device=device)
     seconds = time.perf_counter() - start
     sae.save(folder, train_config=config)
     write_json(folder / "meta.json", {"config": config, "sae": sae.config(),

@@ -50,6 +50,8 @@ def test_help_from_the_repository_root() -> None:
                           strict=True):
         assert done.returncode == 0, f"python {path} --help failed: {done.stderr[-500:]}"
         assert "usage:" in done.stdout and "Traceback" not in done.stderr, path
+        if "--wandb" in done.stdout:  # one wandb vocabulary: online or offline on request
+            assert "--wandb-mode {online,offline}" in done.stdout, f"{path} lacks --wandb-mode"
 
 
 def test_help_as_console_scripts() -> None:

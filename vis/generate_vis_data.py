@@ -19,7 +19,7 @@ from pathlib import Path
 from common.config import add_config_flags, add_run_flags, config_dict, config_from_args
 from common.io import REPO_ROOT, CheckpointError
 from common.process import setup_process
-from common.tracking import maybe_wandb
+from common.tracking import add_wandb_flags, maybe_wandb
 from othello.interp.dataset import ActivationDataset, DatasetError, locate, open_dataset
 from othello.interp.vis import DEFAULT, QUICK, VisConfig, feature_records
 from sae.archs import load, saved
@@ -37,7 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="activation dataset folder (default: the one in each SAE's meta.json)")
     add_config_flags(p, VisConfig, presets={"quick": QUICK})
     add_run_flags(p, out="default vis/data", quick="runs/sae/agent-quick, 20k rows")
-    p.add_argument("--wandb", action="store_true", help="log sizes to wandb (offline)")
+    add_wandb_flags(p, "the sizes")
     return p.parse_args(argv)
 
 
@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_process(plots=False)
     cfg, _ = config_from_args(args, VisConfig, QUICK if args.quick else DEFAULT)
     out = args.out or REPO_ROOT / "vis" / "data"
-    run = maybe_wandb(args.wandb, "vis", {**config_dict(cfg), "out": str(out)})
+    run = maybe_wandb(args.wandb, "vis", {**config_dict(cfg), "out": str(out)},
+                      mode=args.wandb_mode)
     entries, datasets = [], {}
     for folder in sae_folders(args):
         start = time.perf_counter()

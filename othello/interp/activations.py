@@ -26,6 +26,7 @@ from alphazero.evaluators import CachedEvaluator, network_evaluator
 from alphazero.mcts import SearchConfig, choose_actions, search
 from alphazero.trainer import TrainConfig
 from common.config import at_least, knob, positive
+from common.device import module_device
 from common.io import REPO_ROOT, CheckpointError
 from othello.az.game import OthelloGame
 from othello.az.model import NetConfig, PolicyValueNet, load_model
@@ -120,7 +121,8 @@ def sample_net_moves(net: PolicyValueNet, positions: list[Position], temperature
                      rng: np.random.Generator) -> list[int]:
     """One move per position, sampled from softmax(logits / temperature) over the legal moves."""
     states, size = states_from_positions(positions), positions[0].size
-    logits, _ = net(torch.from_numpy(encode_states(states, size)))
+    logits, _ = net(torch.from_numpy(encode_states(states, size)).to(module_device(net)))
+    logits = logits.cpu()
     legal = torch.from_numpy(legal_actions(states, size))
     probs = (logits / temperature).masked_fill(~legal, float("-inf")).softmax(dim=-1).numpy()
     cum = np.cumsum(probs.astype(np.float64), axis=1)
@@ -228,11 +230,11 @@ def write_dataset(net: PolicyValueNet, samples: list[Sample], layers: Iterable[i
     for start in tqdm(range(0, n, batch), desc="activations", disable=not progress):
         stop = min(n, start + batch)
         planes = torch.from_numpy(encode_states(np.stack([me[start:stop], opp[start:stop]], 1),
-                                                cfg.size))
+                                                cfg.size)).to(module_device(net))
         streams = net.residual_stream(planes)
         logits, value = net.forward_from(streams[:, -1], cfg.blocks)
-        writer.write_batch(start, {k: streams[:, k].numpy() for k in layers}, logits.numpy(),
-                           value.numpy())
+        writer.write_batch(start, {k: streams[:, k].cpu().numpy() for k in layers},
+                           logits.cpu().numpy(), value.cpu().numpy())
     writer.save_net(net)
     return writer, {name: int((facts["source"] == i).sum()) for i, name in enumerate(SOURCES)}
 
@@ -282,10 +284,11 @@ def collect_dataset(net: PolicyValueNet, source: dict, out: Path, positions: int
 
 
 def collect(config: CollectConfig, out: Path, progress: bool = True,
-            code: str = "unknown") -> dict:
-    """`collect_dataset` for a CollectConfig (loads its checkpoint); CheckpointError, or
-    ValueError for layers the network does not have."""
+            code: str = "unknown", device: str = "cpu") -> dict:
+    """`collect_dataset` for a CollectConfig (loads its checkpoint, runs it on `device`);
+    CheckpointError, or ValueError for layers the network does not have."""
     net, source = load_source(config.checkpoint, config.seed)
+    net = net.to(device)
     if any(k > net.config.blocks for k in config.layers):
         raise ValueError(f"--layers must be in 0..{net.config.blocks} for this network")
     return collect_dataset(net, source, out, config.positions, config.layers, config.seed,
