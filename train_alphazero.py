@@ -18,11 +18,7 @@ import sys
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-import numpy as np
-import torch
-
-from alphazero.plots import plot_losses, plot_strength
-from alphazero.trainer import CHECKPOINT, RunError, TrainConfig, Trainer
+from alphazero.config import TrainConfig
 from common.config import (
     add_config_flags,
     add_run_flags,
@@ -31,24 +27,10 @@ from common.config import (
     config_from_args,
     knob,
 )
-from common.device import resolve_device
-from common.io import REPO_ROOT, CheckpointError, load_checkpoint, results_version, write_json
+from common.io import REPO_ROOT, results_version, write_json
 from common.process import setup_process
 from common.tracking import add_wandb_flags, maybe_wandb
-from othello.az.agent import PRETRAINED
-from othello.az.evaluation import (
-    ENDGAME_METRICS,
-    ENDGAME_SEED,
-    EvalConfig,
-    endgame_cache,
-    endgame_set,
-    headline,
-    make_eval_hook,
-    strength_series,
-)
-from othello.az.game import OthelloGame
-from othello.az.model import NetConfig, PolicyValueNet, save_model
-from othello.players.registry import PlayerSpecError, make_player
+from othello.az.config import EvalConfig, NetConfig
 
 RUNS = REPO_ROOT / "runs" / "alphazero"
 
@@ -101,6 +83,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_process()
+    # heavy imports (torch, numba, matplotlib) after parsing, so that --help answers at once
+    import torch
+
+    from alphazero.trainer import CHECKPOINT, RunError, Trainer
+    from common.device import resolve_device
+    from common.io import CheckpointError, load_checkpoint
+    from othello.az.evaluation import ENDGAME_SEED, endgame_cache, endgame_set, make_eval_hook
+    from othello.az.game import OthelloGame
+    from othello.az.model import PolicyValueNet
+    from othello.players.registry import PlayerSpecError, make_player
+
     config, given = config_from_args(args, RunConfig, QUICK if args.quick else DEFAULT)
     run_dir = args.out or RUNS / ("quick" if args.quick else "default")
     publish = args.out is None and not args.quick and args.results is None
@@ -177,6 +170,8 @@ _EVAL_FLAGS = {"--eval-games", "--opponents", "--endgames", "--eval-opening-plie
 
 
 def _report(metrics: dict, wandb_run) -> None:
+    from othello.az.evaluation import headline
+
     shown = {"policy_loss": metrics["policy_loss"], "value_loss": metrics["value_loss"],
              "selfplay_positions_per_s": metrics["selfplay_positions_per_s"], **headline(metrics)}
     print(f"iter {metrics['iteration']} ({metrics['iteration_seconds']:.0f} s): "
@@ -185,7 +180,14 @@ def _report(metrics: dict, wandb_run) -> None:
         wandb_run.log(metrics, step=metrics["iteration"])
 
 
-def _write_results(trainer: Trainer, results: Path, publish: bool, extra: dict) -> None:
+def _write_results(trainer, results: Path, publish: bool, extra: dict) -> None:
+    import numpy as np
+
+    from alphazero.plots import plot_losses, plot_strength
+    from othello.az.agent import PRETRAINED
+    from othello.az.evaluation import ENDGAME_METRICS, strength_series
+    from othello.az.model import save_model
+
     results.mkdir(parents=True, exist_ok=True)
     plot_losses(trainer.metrics, results / "losses.png")
     plot_strength(trainer.metrics, results / "strength.png", strength_series(trainer.metrics),

@@ -27,7 +27,6 @@ from common.config import (
     config_from_args,
     knob,
 )
-from common.device import resolve_device
 from common.io import (
     REPO_ROOT,
     CheckpointError,
@@ -38,19 +37,8 @@ from common.io import (
 )
 from common.process import setup_process
 from common.tracking import add_wandb_flags, maybe_wandb
-from othello.interp import sae_metrics
-from othello.interp.activations import (
-    DEFAULT_CHECKPOINT,
-    QUICK_POSITIONS,
-    collect_dataset,
-    dataset_name,
-    load_source,
-)
-from othello.interp.activations import QUICK as COLLECT_QUICK
-from othello.interp.dataset import DatasetError, locate, open_dataset
-from sae.data import ActivationsError, open_acts, split_rows
-from sae.grid import expand, flat, grid_config, run_one
-from sae.plots import plot_all
+from othello.az.config import PRETRAINED
+from sae.grid import grid_config
 
 
 @dataclass(frozen=True)
@@ -60,7 +48,7 @@ class SourceConfig:
     acts: Path | None = knob(None, "activations: a [N, d] .npy file or a dataset folder from "
                              "othello/collect_activations.py (default runs/activations/"
                              "<checkpoint stem>[-quick])")
-    checkpoint: str = knob(str(DEFAULT_CHECKPOINT), "names the default --acts; with --quick its "
+    checkpoint: str = knob(str(PRETRAINED), "names the default --acts; with --quick its "
                            "activations are collected first if missing ('random': random "
                            "weights)")
     layer: int | None = knob(None, "which stored layer of a dataset folder (default its first)",
@@ -73,6 +61,15 @@ def default_acts(source: SourceConfig, quick: bool, seed: int, progress: bool,
                  version: str) -> Path:
     """runs/activations/<stem>[-quick]; in quick mode (re)collected first when missing or made
     from another checkpoint file or seed."""
+    from othello.interp.activations import QUICK as COLLECT_QUICK
+    from othello.interp.activations import (
+        QUICK_POSITIONS,
+        collect_dataset,
+        dataset_name,
+        load_source,
+    )
+    from othello.interp.dataset import locate, open_dataset
+
     acts = REPO_ROOT / "runs" / "activations" / dataset_name(source.checkpoint, quick)
     if not quick:
         return acts
@@ -109,6 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     add_wandb_flags(parser, "the training losses")
     args = parser.parse_args(argv)
     setup_process()
+    from common.device import resolve_device
+    from othello.interp import sae_metrics
+    from othello.interp.dataset import DatasetError, locate, open_dataset
+    from sae.data import ActivationsError, open_acts, split_rows
+    from sae.grid import expand, flat, run_one
+    from sae.plots import plot_all
     source, _ = config_from_args(args, SourceConfig, SourceConfig())
     grid, _ = config_from_args(args, grid_cls, quick if args.quick else default)
     version = code_version()

@@ -11,9 +11,10 @@ import os
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:  # torch loads only where a checkpoint is read or written
+    import torch
 
 REPO_ROOT = Path(__file__).resolve().parent.parent  # default home of results/ and runs/
 
@@ -48,6 +49,8 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
 
 def save_checkpoint(path: str | os.PathLike, obj: dict[str, Any]) -> None:
     """Atomically `torch.save` a dict of tensors and plain Python values."""
+    import torch
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -67,6 +70,8 @@ class CheckpointError(ValueError):
 
 def load_checkpoint(path: str | os.PathLike, required: tuple[str, ...] = ()) -> dict[str, Any]:
     """Load with `weights_only=True`; raise `CheckpointError` with a one-line reason."""
+    import torch
+
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")

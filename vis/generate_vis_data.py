@@ -47,7 +47,10 @@ def sae_folders(args: argparse.Namespace) -> list[Path]:
     root = args.sae_dir or REPO_ROOT / "runs" / "sae" / ("agent-quick" if args.quick else "agent")
     found = sorted(p for p in root.glob("*") if saved(p))
     if not found:
-        raise SystemExit(f"no SAEs (*/cfg.json) under {root}: train some with train_sae.py first")
+        hint = (" (after `make demo`, the quick ones: add --quick)"
+                if not args.quick and args.sae_dir is None else "")
+        raise SystemExit(f"no SAEs (*/cfg.json) under {root}: train some with train_sae.py "
+                         f"first{hint}")
     return found
 
 

@@ -29,14 +29,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import NamedTuple
 
 import torch
 from torch import nn
 
-from common.config import at_least, knob
 from common.io import (
     CheckpointError,
     load_checkpoint,
@@ -44,26 +43,7 @@ from common.io import (
     save_checkpoint,
     save_safetensors,
 )
-from othello.rules.board import SIZES
-
-
-@dataclass(frozen=True)
-class NetConfig:
-    """Shape of the network; saved with every checkpoint so it can be rebuilt without flags.
-    (The flags are --net-width and --net-blocks: --blocks elsewhere names activation blocks.)"""
-
-    size: int = knob(6, "board size", choices=SIZES)
-    width: int = knob(256, "residual stream width", check=at_least(1), flag="--net-width")
-    blocks: int = knob(4, "residual blocks of the network", check=at_least(0),
-                       flag="--net-blocks")
-
-    @property
-    def moves(self) -> int:
-        return self.size * self.size + 1
-
-    @property
-    def inputs(self) -> int:
-        return 3 * self.size * self.size
+from othello.az.config import NetConfig
 
 
 class ResidualBlock(nn.Module):
@@ -104,8 +84,9 @@ def hook_name(block: int) -> str:
 class PolicyValueNet(nn.Module):
     """Residual MLP with a policy head (logits, pass last) and a tanh value head."""
 
-    def __init__(self, config: NetConfig = NetConfig()):
+    def __init__(self, config: NetConfig | None = None):
         super().__init__()
+        config = config or NetConfig()
         if config.width < 1 or config.blocks < 0 or config.size < 2:
             raise ValueError(f"bad network config {config}")
         self.config = config

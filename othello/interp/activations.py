@@ -27,7 +27,8 @@ from alphazero.mcts import SearchConfig, choose_actions, search
 from alphazero.trainer import TrainConfig
 from common.config import at_least, knob, positive
 from common.device import module_device
-from common.io import REPO_ROOT, CheckpointError
+from common.io import CheckpointError
+from othello.az.config import PRETRAINED
 from othello.az.game import OthelloGame
 from othello.az.model import NetConfig, PolicyValueNet, load_model
 from othello.interp.dataset import DatasetWriter
@@ -38,7 +39,7 @@ from othello.rules.board import Position, flips
 from othello.rules.encoding import encode_states, legal_actions
 
 SOURCES = ("selfplay", "random", "greedy", "alphabeta:2", "search")
-DEFAULT_CHECKPOINT = REPO_ROOT / "results" / "alphazero" / "agent.pt"
+DEFAULT_CHECKPOINT = PRETRAINED
 RANDOM = "random"  # checkpoint name for a seeded random-weights network
 QUICK_POSITIONS = 20_000
 DEFAULT_MIX = {"selfplay": 0.6, "random": 0.15, "greedy": 0.2, "alphabeta:2": 0.05}
