@@ -88,6 +88,9 @@ def test_the_committed_agent_loads_from_its_pickle_and_a_safetensors_copy(tmp_pa
     planes = _planes()
     torch.testing.assert_close(twin(planes), net(planes), rtol=0, atol=0)
     assert b"pickle" not in (tmp_path / "agent.safetensors").read_bytes()[:200]
+    committed, _ = load_model(PRETRAINED.with_suffix(".safetensors"))  # the committed twin
+    for name, tensor in net.state_dict().items():
+        assert torch.equal(committed.state_dict()[name], tensor), name
 
 
 def test_run_with_cache_names_and_values_match_the_residual_stream():
