@@ -38,6 +38,8 @@ from common.io import (
 from common.process import setup_process
 from common.tracking import add_wandb_flags, maybe_wandb
 from othello.az.config import PRETRAINED
+from othello.interp.config import QUICK as COLLECT_QUICK
+from othello.interp.config import QUICK_POSITIONS, dataset_name
 from sae.grid import grid_config
 
 
@@ -61,13 +63,7 @@ def default_acts(source: SourceConfig, quick: bool, seed: int, progress: bool,
                  version: str) -> Path:
     """runs/activations/<stem>[-quick]; in quick mode (re)collected first when missing or made
     from another checkpoint file or seed."""
-    from othello.interp.activations import QUICK as COLLECT_QUICK
-    from othello.interp.activations import (
-        QUICK_POSITIONS,
-        collect_dataset,
-        dataset_name,
-        load_source,
-    )
+    from othello.interp.activations import collect_dataset, load_source
     from othello.interp.dataset import locate, open_dataset
 
     acts = REPO_ROOT / "runs" / "activations" / dataset_name(source.checkpoint, quick)

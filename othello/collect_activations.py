@@ -14,11 +14,10 @@ import sys
 from pathlib import Path
 
 from common.config import add_config_flags, add_run_flags, config_dict, config_from_args
-from common.device import resolve_device
-from common.io import REPO_ROOT, CheckpointError, code_version
+from common.io import REPO_ROOT, code_version
 from common.process import setup_process
 from common.tracking import add_wandb_flags, maybe_wandb
-from othello.interp.activations import DEFAULT, QUICK, CollectConfig, collect, dataset_name
+from othello.interp.config import DEFAULT, QUICK, CollectConfig, dataset_name
 
 
 def default_out(config: CollectConfig, quick: bool) -> Path:
@@ -38,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or default_out(config, args.quick)
     run = maybe_wandb(args.wandb, "collect_activations", {**config_dict(config), "out": str(out)},
                       mode=args.wandb_mode)
+    from common.device import resolve_device
+    from common.io import CheckpointError
+    from othello.interp.activations import collect
+
     try:
         meta = collect(config, out, progress=not args.no_progress, code=code_version(),
                        device=resolve_device(args.device))

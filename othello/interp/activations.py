@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +25,15 @@ from tqdm import tqdm
 from alphazero.evaluators import CachedEvaluator, network_evaluator
 from alphazero.mcts import SearchConfig, choose_actions, search
 from alphazero.trainer import TrainConfig
-from common.config import at_least, knob, positive
 from common.device import module_device
 from common.io import CheckpointError
-from othello.az.config import PRETRAINED
 from othello.az.game import OthelloGame
 from othello.az.model import NetConfig, PolicyValueNet, load_model
+from othello.interp.config import (
+    DEFAULT_CHECKPOINT,
+    RANDOM,
+    CollectConfig,
+)
 from othello.interp.dataset import DatasetWriter
 from othello.players.registry import Player, make_player
 from othello.rules.batch import bits_to_bool, states_from_positions
@@ -39,30 +42,8 @@ from othello.rules.board import Position, flips
 from othello.rules.encoding import encode_states, legal_actions
 
 SOURCES = ("selfplay", "random", "greedy", "alphabeta:2", "search")
-DEFAULT_CHECKPOINT = PRETRAINED
-RANDOM = "random"  # checkpoint name for a seeded random-weights network
-QUICK_POSITIONS = 20_000
 DEFAULT_MIX = {"selfplay": 0.6, "random": 0.15, "greedy": 0.2, "alphabeta:2": 0.05}
 SEARCH_SHARE = 0.3  # of the positions: evaluated inside the agent's MCTS; the rest from games
-
-
-@dataclass(frozen=True)
-class CollectConfig:
-    """What `collect_dataset` collects (the CLI of othello/collect_activations.py)."""
-
-    checkpoint: str = knob(str(DEFAULT_CHECKPOINT),
-                           "network checkpoint, or 'random' for seeded random weights")
-    layers: tuple[int, ...] = knob((2,), "store the residual stream after these blocks "
-                                   "(0 = the embedding)", check=at_least(0))
-    positions: int = knob(1_000_000, "distinct positions to collect", check=at_least(1))
-    temperature: float = knob(1.0, "softmax temperature of the network's moves in its games",
-                              check=positive)
-    seed: int = knob(0, "seed of the games and searches (and of random weights)",
-                     check=at_least(0))
-
-
-DEFAULT = CollectConfig()
-QUICK = replace(DEFAULT, positions=QUICK_POSITIONS)
 
 
 @dataclass(frozen=True)
@@ -259,12 +240,6 @@ def load_source(checkpoint: str | Path, seed: int) -> tuple[PolicyValueNet, dict
         raise CheckpointError(f"checkpoint not found: {path}{hint}")
     net, _ = load_model(path)
     return net, {"checkpoint": str(path), "checkpoint_sha256": sha256(path)}
-
-
-def dataset_name(checkpoint: str | Path, quick: bool) -> str:
-    """Default dataset folder name: the checkpoint's file stem ('random'), '-quick' if quick."""
-    stem = RANDOM if str(checkpoint) == RANDOM else Path(checkpoint).stem
-    return stem + ("-quick" if quick else "")
 
 
 def collect_dataset(net: PolicyValueNet, source: dict, out: Path, positions: int,
