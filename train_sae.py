@@ -4,8 +4,9 @@
     python train_sae.py --quick --checkpoint random       # a minute, random-weights network
     python train_sae.py --acts X.npy --arch topk --features 1024 --k 32 --out runs/sae/mine
 
-Each SAE goes to <out>/<name>/ (sae.pt for sae.load, meta.json, metrics.json on the held-out
-split); the grid's summary.json, meta.json and scaling plots go to results/sae/ (with --quick to
+Each SAE goes to <out>/<name>/ (cfg.json + sae_weights.safetensors in SAELens's layout, for
+sae.load or sae_lens.SAE.load_from_disk; meta.json; metrics.json on the held-out split); the
+grid's summary.json, meta.json and scaling plots go to results/sae/ (with --quick to
 <out>/results, so the committed results stay). A rerun skips SAEs that are already done.
 Every architecture's hyper-parameters are flags (several values make a grid): see --help.
 """
@@ -35,20 +36,11 @@ from common.io import (
     write_json,
 )
 from common.process import setup_process
-from common.tracking import maybe_wandb
-from othello.interp import sae_metrics
-from othello.interp.activations import (
-    DEFAULT_CHECKPOINT,
-    QUICK_POSITIONS,
-    collect_dataset,
-    dataset_name,
-    load_source,
-)
-from othello.interp.activations import QUICK as COLLECT_QUICK
-from othello.interp.dataset import DatasetError, locate, open_dataset
-from sae.data import ActivationsError, open_acts, split_rows
-from sae.grid import expand, flat, grid_config, run_one
-from sae.plots import plot_all
+from common.tracking import add_wandb_flags, maybe_wandb
+from othello.az.config import PRETRAINED
+from othello.interp.config import QUICK as COLLECT_QUICK
+from othello.interp.config import QUICK_POSITIONS, dataset_name
+from sae.grid import grid_config
 
 
 @dataclass(frozen=True)
@@ -58,7 +50,7 @@ class SourceConfig:
     acts: Path | None = knob(None, "activations: a [N, d] .npy file or a dataset folder from "
                              "othello/collect_activations.py (default runs/activations/"
                              "<checkpoint stem>[-quick])")
-    checkpoint: str = knob(str(DEFAULT_CHECKPOINT), "names the default --acts; with --quick its "
+    checkpoint: str = knob(str(PRETRAINED), "names the default --acts; with --quick its "
                            "activations are collected first if missing ('random': random "
                            "weights)")
     layer: int | None = knob(None, "which stored layer of a dataset folder (default its first)",
@@ -71,6 +63,9 @@ def default_acts(source: SourceConfig, quick: bool, seed: int, progress: bool,
                  version: str) -> Path:
     """runs/activations/<stem>[-quick]; in quick mode (re)collected first when missing or made
     from another checkpoint file or seed."""
+    from othello.interp.activations import collect_dataset, load_source
+    from othello.interp.dataset import locate, open_dataset
+
     acts = REPO_ROOT / "runs" / "activations" / dataset_name(source.checkpoint, quick)
     if not quick:
         return acts
@@ -103,14 +98,21 @@ def main(argv: list[str] | None = None) -> int:
     add_config_flags(parser, SourceConfig)
     add_config_flags(parser, grid_cls, presets={"quick": quick})
     add_run_flags(parser, out="SAE folder root (default runs/sae/<acts name>)",
-                  quick="a small grid on a small dataset, about a minute")
-    parser.add_argument("--wandb", action="store_true", help="log training losses offline")
+                  quick="a small grid on a small dataset, about a minute", device=True)
+    add_wandb_flags(parser, "the training losses")
     args = parser.parse_args(argv)
     setup_process()
+    from common.device import resolve_device
+    from othello.interp import sae_metrics
+    from othello.interp.dataset import DatasetError, locate, open_dataset
+    from sae.data import ActivationsError, open_acts, split_rows
+    from sae.grid import expand, flat, run_one
+    from sae.plots import plot_all
     source, _ = config_from_args(args, SourceConfig, SourceConfig())
     grid, _ = config_from_args(args, grid_cls, quick if args.quick else default)
     version = code_version()
     progress = not args.no_progress
+    device = resolve_device(args.device)
     try:
         path = source.acts or default_acts(source, args.quick, grid.seed, progress, version)
         found = locate(path)
@@ -144,14 +146,15 @@ def main(argv: list[str] | None = None) -> int:
                  "source": ds.source_info if ds is not None else None}
     config = {"source": config_dict(source), "grid": config_dict(grid), "quick": args.quick,
               "out": str(out), "results": str(results)}
-    run = maybe_wandb(args.wandb, "sae", {**config, **data_info})
+    run = maybe_wandb(args.wandb, "sae", {**config, **data_info},
+                      mode=args.wandb_mode)
     print(f"{len(cfgs)} SAEs on {acts_path} ({len(acts)} x {acts.shape[1]}, "
           f"{len(split.test)} held out) -> {out}", flush=True)
     start = time.perf_counter()
     rows = []
     for cfg in cfgs:
         result = run_one(cfg, acts, split, out, data_info, downstream, progress=progress,
-                         log=run.log if run is not None else None, code=version)
+                         log=run.log if run is not None else None, code=version, device=device)
         rows.append(flat(result))
         r = rows[-1]
         extra = (f" policy-KL recovered (mean abl.) {r['policy_kl_recovered_vs_mean']:.3f}"

@@ -107,19 +107,20 @@ def update_since_fired(since_fired: torch.Tensor, features: torch.Tensor) -> tor
 
 
 def train_sae(cfg: TrainConfig, acts: np.ndarray, split: Split, progress: bool = True,
-              log: Callable[[dict], None] | None = None,
-              log_every: int = 50) -> tuple[SAE, list[dict]]:
-    """Train one SAE on `acts[split.train]`; returns the model and a short loss history."""
-    sae = make_sae(cfg, acts, split.train).train()
+              log: Callable[[dict], None] | None = None, log_every: int = 50,
+              device: str | torch.device = "cpu") -> tuple[SAE, list[dict]]:
+    """Train one SAE on `acts[split.train]` on `device`; returns the model (on the CPU, where
+    evaluation and export read it) and a short loss history."""
+    sae = make_sae(cfg, acts, split.train).to(device).train()
     opt = torch.optim.Adam(sae.parameters(), lr=cfg.learning_rate)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg.steps, cfg.decay))
-    since_fired = torch.zeros(cfg.n_features, dtype=torch.long)
+    since_fired = torch.zeros(cfg.n_features, dtype=torch.long, device=sae.scale.device)
     rng = np.random.default_rng(cfg.seed)
     stream = batches(acts, split.train, cfg.batch_size, rng)
     history: list[dict] = []
     bar = tqdm(range(cfg.steps), desc=cfg.name, disable=not progress, leave=False)
     for step in bar:
-        xs = next(stream) * sae.scale
+        xs = next(stream).to(sae.scale.device) * sae.scale
         out = sae.loss(xs, step / cfg.steps, since_fired >= cfg.dead_window)
         opt.zero_grad(set_to_none=True)
         out.loss.backward()
@@ -139,4 +140,4 @@ def train_sae(cfg: TrainConfig, acts: np.ndarray, split: Split, progress: bool =
             bar.set_postfix(loss=f"{row['loss']:.3g}", l0=f"{row['l0_batch']:.1f}")
             if log is not None:
                 log({f"{cfg.name}/{k}": v for k, v in row.items()})
-    return sae.eval(), history
+    return sae.cpu().eval(), history

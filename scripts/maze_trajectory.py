@@ -78,16 +78,6 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, MazeT
     return args, cfg
 
 
-def device_of(choice: str) -> str:
-    import torch
-
-    if choice == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("error: --device cuda, but torch sees no CUDA device")
-    return choice
-
-
 def trained(cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, device: str):
     """A finished run in `run_dir`: reused when its config matches, resumed with --resume,
     trained otherwise; refuses to mix configs in one folder."""
@@ -120,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     except DirtyTreeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    device = device_of(args.device)
+    from common.device import resolve_device
+
+    device = str(resolve_device(args.device))
     from mazes.fields import field_logits, net_policy, probe_mazes
     from mazes.misgeneralisation import corner_test, rate
     from mazes.plots import plot_fields

@@ -16,7 +16,7 @@ from pathlib import Path
 from common.config import add_config_flags, add_run_flags, config_dict, config_from_args
 from common.io import REPO_ROOT, results_version, write_json
 from common.process import setup_process
-from common.tracking import maybe_wandb
+from common.tracking import add_wandb_flags, maybe_wandb
 from toymodels.persian_rug.experiment import DEFAULT, QUICK, PersianRugConfig
 from toymodels.stages import redo_bad_stages
 
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", type=Path, default=None,
                         help="checkpoint folder (default runs/persian_rug[/quick]); a rerun "
                              "resumes from it")
-    parser.add_argument("--wandb", action="store_true", help="log training losses offline")
+    add_wandb_flags(parser, "the training losses")
     args = parser.parse_args(argv)
     cfg, _ = config_from_args(args, PersianRugConfig, QUICK if args.quick else DEFAULT)
 
@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     version = results_version(out)  # before this run's own outputs make the tree look dirty
-    run = maybe_wandb(args.wandb, "persian_rug", config_dict(cfg) | {"quick": args.quick})
+    run = maybe_wandb(args.wandb, "persian_rug", config_dict(cfg) | {"quick": args.quick},
+                      mode=args.wandb_mode)
     start = time.perf_counter()
     summary = redo_bad_stages(lambda: run_experiment(
         cfg, run_dir, progress=not args.no_progress, log=run.log if run is not None else None))

@@ -18,7 +18,7 @@ from common.config import (
 )
 from common.io import REPO_ROOT, results_version
 from common.process import setup_process
-from common.tracking import maybe_wandb
+from common.tracking import add_wandb_flags, maybe_wandb
 from toymodels.stages import redo_bad_stages
 from toymodels.tms.sweep import DEFAULT, QUICK, SparsitySweepConfig, check_sweep
 
@@ -31,7 +31,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Spars
     p.add_argument("--run-dir", type=Path, default=None,
                    help="trained trajectories and LLC stages, for resuming "
                         "(default runs/toymodels/sweep; with --quick runs/toymodels/quick_run)")
-    p.add_argument("--wandb", action="store_true", help="log the summary to wandb (offline)")
+    add_wandb_flags(p, "the summary")
     args = p.parse_args(argv)
     cfg, _ = config_from_args(args, SparsitySweepConfig, QUICK if args.quick else DEFAULT)
     try:
@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     from toymodels.tms.sweep_plots import write_report
 
     version = results_version(args.out)  # before this run's own outputs make the tree look dirty
-    run = maybe_wandb(args.wandb, "toymodels-sweep", config_dict(cfg))
+    run = maybe_wandb(args.wandb, "toymodels-sweep", config_dict(cfg),
+                      mode=args.wandb_mode)
     start = time.perf_counter()
     result = redo_bad_stages(lambda: run_sweep(cfg, args.run_dir, progress=not args.no_progress))
     summary = write_report(result, cfg, args.out,

@@ -25,7 +25,7 @@ from vis.generate_vis_data import main as generate
 
 CHROMIUM = find_chromium()
 playwright = pytest.importorskip(
-    "playwright.sync_api", reason="needs playwright: pip install -r requirements.txt")
+    "playwright.sync_api", reason="needs playwright: pip install -r requirements-dev.txt")
 if CHROMIUM is None:
     pytest.skip(INSTALL_HINT + " to run the browser test", allow_module_level=True)
 SMALL, WIDE, TOPK = "acts/relu_f4_l1_1", "acts/relu_f24_l1_1", "acts/topk_f24_k5"

@@ -121,7 +121,7 @@ def test_decoder_neighbours_and_concepts(vis):
 
 @pytest.mark.parametrize("argv,message", [
     (["--rows", "0"], "expected a number >= 1"),
-    (["--sae-dir", "/nonexistent/saes"], "no SAEs (*/sae.pt) under /nonexistent/saes"),
+    (["--sae-dir", "/nonexistent/saes"], "no SAEs (*/cfg.json) under /nonexistent/saes"),
 ])
 def test_bad_arguments_are_one_line_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:

@@ -21,10 +21,10 @@ import numpy as np
 from common.config import add_config_flags, add_run_flags, config_dict, config_from_args
 from common.io import REPO_ROOT, CheckpointError
 from common.process import setup_process
-from common.tracking import maybe_wandb
+from common.tracking import add_wandb_flags, maybe_wandb
 from othello.interp.dataset import ActivationDataset, DatasetError, locate, open_dataset
 from othello.interp.vis import DEFAULT, QUICK, VisConfig, feature_records, positions_table
-from sae.archs import load
+from sae.archs import load, saved
 from sae.data import ActivationsError
 from sae.features import decoder_matches
 from vis.export import (
@@ -43,14 +43,14 @@ from vis.export import (
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sae", type=Path, nargs="+",
-                   help="SAE folders (with sae.pt and meta.json); default: all under --sae-dir")
+                   help="SAE folders (cfg.json or sae.pt; meta.json); default: all under --sae-dir")
     p.add_argument("--sae-dir", type=Path, default=None,
                    help="folder of SAE folders (default runs/sae/agent, --quick: agent-quick)")
     p.add_argument("--acts", type=Path, default=None,
                    help="activation dataset folder (default: the one in each SAE's meta.json)")
     add_config_flags(p, VisConfig, presets={"quick": QUICK})
     add_run_flags(p, out="default vis/data", quick="runs/sae/agent-quick, 20k rows")
-    p.add_argument("--wandb", action="store_true", help="log sizes to wandb (offline)")
+    add_wandb_flags(p, "the sizes")
     return p.parse_args(argv)
 
 
@@ -58,9 +58,12 @@ def sae_folders(args: argparse.Namespace) -> list[Path]:
     if args.sae:
         return args.sae
     root = args.sae_dir or REPO_ROOT / "runs" / "sae" / ("agent-quick" if args.quick else "agent")
-    found = sorted(p for p in root.glob("*") if (p / "sae.pt").is_file())
+    found = sorted(p for p in root.glob("*") if saved(p))
     if not found:
-        raise SystemExit(f"no SAEs (*/sae.pt) under {root}: train some with train_sae.py first")
+        hint = (" (after `make demo`, the quick ones: add --quick)"
+                if not args.quick and args.sae_dir is None else "")
+        raise SystemExit(f"no SAEs (*/cfg.json) under {root}: train some with train_sae.py "
+                         f"first{hint}")
     return found
 
 
@@ -79,7 +82,7 @@ def load_saes(args: argparse.Namespace) -> list[dict]:
                 datasets[found[0]] = open_dataset(found[0])
             ds: ActivationDataset = datasets[found[0]]
             layer = ds.layer(meta["data"].get("layer", found[1]))
-            sae = load(folder / "sae.pt")
+            sae = load(folder)
         except (OSError, KeyError, json.JSONDecodeError, ActivationsError, CheckpointError,
                 DatasetError) as exc:
             raise SystemExit(f"{folder}: cannot read the SAE or its activations ({exc})") from None
@@ -107,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_process(plots=False)
     cfg, _ = config_from_args(args, VisConfig, QUICK if args.quick else DEFAULT)
     out = args.out or REPO_ROOT / "vis" / "data"
-    run = maybe_wandb(args.wandb, "vis", {**config_dict(cfg), "out": str(out)})
+    run = maybe_wandb(args.wandb, "vis", {**config_dict(cfg), "out": str(out)},
+                      mode=args.wandb_mode)
     runs = load_saes(args)
     fams = families(runs, cfg.family)
     entries, used = [], {}
