@@ -240,8 +240,10 @@ def feature_records(sae: SAE, ds: ActivationDataset, layer: int, cfg: VisConfig,
             "max_act": _r(stats["max"][j]),
             "hist": {"max": _r(stats["max"][j]), "counts": [int(c) for c in stats["hist"][j]]},
             "top": _examples(stats["top_i"][j], stats["top_v"][j]),
-            "bands": [{"lo": _r(edges[q], 3), "hi": _r(edges[q + 1], 3),
-                       "examples": _examples(stats["band_i"][j, q], stats["band_v"][j, q])}
+            # band q holds activations in [edges[q], edges[q + 1]): lists, not objects (the
+            # keys alone would cost about 20 MB over the default grid)
+            "edges": [_r(e, 3) for e in edges] if stats["top_i"][j, 0] >= 0 else [],
+            "bands": [_examples(stats["band_i"][j, q], stats["band_v"][j, q])
                       for q in range(cfg.quantiles)] if stats["top_i"][j, 0] >= 0 else [],
             "weakest": _examples(stats["weak_i"][j], stats["weak_v"][j]),
             "maps": {k: _permille(maps[k][j]) for k in ("mine", "theirs", "legal")}
