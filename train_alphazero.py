@@ -6,8 +6,9 @@
 
 Writes the run folder --out (runs/alphazero/default, or runs/alphazero/quick with --quick:
 checkpoint.pt, metrics.jsonl, log-spaced checkpoints/) and, at the end, figures + summary.json to
---results (results/alphazero for the default run, where the final network is also saved as
-agent.pt: the project's pretrained agent; <run>/results with --quick or a custom --out).
+--results (results/alphazero for the default run with no settings typed, where the final
+network is also saved as agent.pt: the project's pretrained agent; else <run>/results). The run
+folder is locked while it runs; --restart deletes it only if it holds a run.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from common.config import (
 )
 from common.io import REPO_ROOT, CheckpointError, load_checkpoint, results_version, write_json
 from common.process import setup_process
+from common.runs import RunFolderError, check_writable, open_run
 from common.tracking import maybe_wandb
 from othello.az.agent import PRETRAINED
 from othello.az.evaluation import (
@@ -87,10 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--resume", action="store_true",
                        help="continue the run from its checkpoint (its saved settings apply)")
     again.add_argument("--restart", action="store_true",
-                       help="delete an existing run in --out and start it over")
+                       help="delete the run in --out and start it over (only a folder that "
+                            "holds a run is deleted)")
     p.add_argument("--results", type=Path, default=None,
                    help="where figures and summary go (default: results/alphazero for the "
-                        "default run, which also writes agent.pt there; else <out>/results)")
+                        "default run with no settings typed, which also writes agent.pt there; "
+                        "else <out>/results)")
     p.add_argument("--wandb", action="store_true", help="also log to wandb (offline)")
     add_config_flags(p, RunConfig, presets={"quick": QUICK})
     return p
@@ -102,13 +106,23 @@ def main(argv: list[str] | None = None) -> int:
     setup_process()
     config, given = config_from_args(args, RunConfig, QUICK if args.quick else DEFAULT)
     run_dir = args.out or RUNS / ("quick" if args.quick else "default")
-    publish = args.out is None and not args.quick and args.results is None
+    # only the documented default run (no flags but --resume) publishes the pretrained agent
+    publish = args.out is None and not args.quick and args.results is None and not given
     results = args.results or (REPO_ROOT / "results" / "alphazero" if publish
                                else run_dir / "results")
     version = results_version(results)  # before the run: its own outputs dirty the tree
+    try:
+        lock = open_run(run_dir, "alphazero", restart=args.restart, own_files=(CHECKPOINT,))
+        check_writable(results, "--results folder")
+    except RunFolderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with lock:
+        return _train(args, config, given, run_dir, results, publish, version)
 
-    if args.restart and run_dir.exists():
-        shutil.rmtree(run_dir)
+
+def _train(args: argparse.Namespace, config: RunConfig, given: dict, run_dir: Path,
+           results: Path, publish: bool, version: str) -> int:
     try:
         resuming = (run_dir / CHECKPOINT).exists()
         if resuming and not args.resume:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 
 from common.config import config_dict
-from common.io import atomic_write_bytes, code_version, write_json
+from common.io import CorruptFileError, atomic_write_bytes, code_version, read_json, write_json
 from sae.archs import ARCHS
 
 
@@ -37,9 +38,9 @@ def write_sae(records: list[dict], out: Path, shard_size: int) -> dict:
 
 def sae_entry(sae_dir: Path, dataset: str, sizes: dict) -> dict:
     """The index row of one SAE: architecture, width, sparsity setting, metrics, file sizes."""
-    meta = json.loads((sae_dir / "meta.json").read_text())
+    meta = read_json(sae_dir / "meta.json")
     metrics_path = sae_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    metrics = read_json(metrics_path) if metrics_path.is_file() else {}
     cfg = meta.get("config", {})
     arch = cfg.get("arch", meta.get("sae", {}).get("arch", "?"))
     sparsity = cfg.get("sparsity")
@@ -57,7 +58,12 @@ def sae_entry(sae_dir: Path, dataset: str, sizes: dict) -> dict:
 def write_index(out: Path, entries: list[dict], config) -> None:
     """index.json (merged with SAEs already there) and meta.json."""
     path = out / "index.json"
-    old = json.loads(path.read_text())["saes"] if path.is_file() else []
+    try:
+        old = read_json(path)["saes"] if path.is_file() else []
+    except (CorruptFileError, KeyError, TypeError):
+        print(f"warning: {path} is corrupt; rebuilding it from this run's SAEs only",
+              file=sys.stderr)
+        old = []
     ids = {e["id"] for e in entries}
     saes = sorted([e for e in old if e["id"] not in ids] + entries, key=lambda e: e["id"])
     write_json(path, {"saes": saes})

@@ -11,17 +11,18 @@ Each SAE's activation set is the one named in its meta.json (or --acts). Then br
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 from common.config import add_config_flags, add_run_flags, config_dict, config_from_args
-from common.io import REPO_ROOT, CheckpointError
+from common.io import REPO_ROOT, CheckpointError, CorruptFileError, read_json
+from common.memory import check_fits
 from common.process import setup_process
+from common.runs import RunFolderError, check_writable
 from common.tracking import maybe_wandb
 from othello.interp.dataset import ActivationDataset, DatasetError, locate, open_dataset
-from othello.interp.vis import DEFAULT, QUICK, VisConfig, feature_records
+from othello.interp.vis import DEFAULT, QUICK, VisConfig, feature_records, records_bytes
 from sae.archs import load
 from sae.data import ActivationsError
 from vis.export import sae_entry, write_index, write_sae
@@ -56,12 +57,16 @@ def main(argv: list[str] | None = None) -> int:
     setup_process(plots=False)
     cfg, _ = config_from_args(args, VisConfig, QUICK if args.quick else DEFAULT)
     out = args.out or REPO_ROOT / "vis" / "data"
+    try:
+        check_writable(out, "--out folder")
+    except RunFolderError as e:
+        raise SystemExit(f"error: {e}") from None
     run = maybe_wandb(args.wandb, "vis", {**config_dict(cfg), "out": str(out)})
     entries, datasets = [], {}
     for folder in sae_folders(args):
         start = time.perf_counter()
         try:
-            meta = json.loads((folder / "meta.json").read_text())
+            meta = read_json(folder / "meta.json")
             acts = args.acts or Path(meta["data"]["acts"])
             found = locate(acts)
             if found is None:
@@ -70,12 +75,18 @@ def main(argv: list[str] | None = None) -> int:
             if found[0] not in datasets:
                 datasets[found[0]] = open_dataset(found[0])
             ds: ActivationDataset = datasets[found[0]]
-            layer = ds.layer(meta["data"].get("layer", found[1]))
+            layer = ds.layer(meta["data"].get("layer", found[1]))  # the block it was trained on
             sae = load(folder / "sae.pt")
-        except (OSError, KeyError, json.JSONDecodeError, ActivationsError, CheckpointError,
+            check_fits(records_bytes(sae.n_features, sae.d, ds.size ** 2 + 1, cfg),
+                       f"the browser data of {folder.name} ({sae.n_features} features, "
+                       f"--top-k {cfg.top_k})")
+            records = feature_records(sae, ds, layer, cfg, progress=not args.no_progress)
+        except (OSError, KeyError, CorruptFileError, ActivationsError, CheckpointError,
                 DatasetError) as exc:
-            raise SystemExit(f"{folder}: cannot read the SAE or its activations ({exc})") from None
-        records = feature_records(sae, ds, layer, cfg, progress=not args.no_progress)
+            raise SystemExit(f"error: {folder}: cannot read the SAE or its activations ({exc})"
+                             ) from None
+        except ValueError as exc:  # a width mismatch, or too big to fit in memory
+            raise SystemExit(f"error: {folder}: {exc}") from None
         sizes = write_sae(records, out / ds.name / folder.name, cfg.shard_size)
         entry = sae_entry(folder, ds.name, sizes)
         entries.append(entry)
@@ -88,8 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     largest = max(e["largest_shard"] for e in entries)
     print(f"{len(entries)} SAEs: {total / 1e6:.2f} MB in all, largest file {largest / 1e3:.0f} kB "
           f"-> {out}")
-    print(f"browse: cd {out.parent} && python -m http.server  (then open "
-          "http://localhost:8000/)")
+    if (out.parent / "index.html").is_file() and out.name == "data":
+        print(f"browse: cd {out.parent} && python -m http.server  (then open "
+              "http://localhost:8000/)")
+    else:  # the page reads data/ beside its index.html
+        print(f"browse: the page reads vis/data/, so link this folder there first: "
+              f"ln -sfn {out.resolve()} {REPO_ROOT / 'vis' / 'data'} && cd {REPO_ROOT / 'vis'} "
+              "&& python -m http.server")
     return 0
 
 

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from common.config import at_least, knob
-from common.io import CheckpointError, load_checkpoint, save_checkpoint
+from common.io import CheckpointError, check_finite_weights, load_checkpoint, save_checkpoint
 from othello.rules.board import SIZES
 
 
@@ -124,5 +124,6 @@ def load_model(path: str | Path) -> tuple[PolicyValueNet, dict]:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(
             f"{path}: not a network checkpoint this code can load ({first})") from None
+    check_finite_weights(net, path)
     net.eval()
     return net, ckpt

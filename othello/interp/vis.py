@@ -134,10 +134,24 @@ def _moves(delta: np.ndarray, size: int, sign: int, count: int = 3) -> list[dict
             for m in order if sign * delta[m] > 5e-4]
 
 
+RECORD_BYTES = 1000  # about one example board record held in memory (dict, board string, lists)
+
+
+def records_bytes(n_features: int, d: int, moves: int, cfg: VisConfig) -> int:
+    """About the memory `feature_records` needs: the example records and top-k tables of every
+    feature, a 64-feature batch of top-k rows through the network, the concept features."""
+    examples = n_features * (cfg.top_k + cfg.quantiles)
+    return (examples * (RECORD_BYTES + 16) + 64 * cfg.top_k * 4 * (3 * d + 4 * moves)
+            + 4 * n_features * (cfg.concept_rows + 2 * cfg.chunk))
+
+
 def feature_records(sae: SAE, ds: ActivationDataset, layer: int, cfg: VisConfig,
                     progress: bool = False) -> list[dict]:
     """One record per feature (array position == feature id) with everything the page shows."""
     acts = ds.acts(layer)
+    if acts.shape[1] != sae.d:
+        raise ValueError(f"the SAE reads {sae.d}-wide activations, but {ds.acts_path(layer)} is "
+                         f"{acts.shape[1]} wide (an SAE trained on another layer or network?)")
     rows = subset(np.arange(acts.shape[0]), cfg.rows, cfg.seed)
     stats = activation_stats(sae, acts, rows, top_k=cfg.top_k, quantiles=cfg.quantiles,
                              bins=cfg.bins, chunk=cfg.chunk, seed=cfg.seed, progress=progress)

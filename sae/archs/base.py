@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from common.config import ConfigError, validate
-from common.io import CheckpointError, load_checkpoint, save_checkpoint
+from common.io import CheckpointError, check_finite_weights, load_checkpoint, save_checkpoint
 
 
 @dataclass
@@ -219,4 +219,5 @@ def load(path: str | Path) -> SAE:
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{path}: not an SAE checkpoint ({first})") from None
+    check_finite_weights(sae, path)
     return sae.eval()
