@@ -80,6 +80,18 @@ def test_resume_after_an_interruption_reproduces_the_uninterrupted_run(tmp_path)
     assert snaps == ["iter_0000.pt", "iter_0001.pt", "iter_0002.pt"]
 
 
+def test_resume_restores_a_snapshot_lost_between_it_and_the_checkpoint(tmp_path):
+    first = _trainer(tmp_path, "run")
+    first.run_iteration()
+    lost = tmp_path / "run" / SNAPSHOTS / "iter_0001.pt"
+    want = load_checkpoint(lost)["model"]
+    lost.unlink()  # as if the process died right after writing checkpoint.pt
+    Trainer.resume(OthelloGame(4), PolicyValueNet(NetConfig(size=4, width=16, blocks=2)),
+                   tmp_path / "run")
+    for key, value in load_checkpoint(lost)["model"].items():
+        torch.testing.assert_close(value, want[key], rtol=0, atol=0)
+
+
 def test_snapshot_iterations_are_log_spaced():
     snaps = sorted(snapshot_iterations(90, 12))
     assert snaps[:3] == [0, 1, 2] and snaps[-1] == 90 and 11 <= len(snaps) <= 13

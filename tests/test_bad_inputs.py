@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 from dataclasses import asdict
 
 import numpy as np
@@ -19,7 +20,7 @@ from common.io import save_checkpoint
 from othello.az.model import NetConfig, PolicyValueNet
 from othello.interp.activations import collect_dataset
 from othello.players.match import read_records
-from tests.bad_inputs import assert_refused, results_hash, run
+from tests.bad_inputs import assert_refused, results_hash, run, start
 
 TINY_AZ = ("--size", 4, "--net-width", 8, "--net-blocks", 1, "--iterations", 2,
            "--games-per-iteration", 4, "--concurrent-games", 4, "--simulations", 4,
@@ -53,6 +54,8 @@ def fx(tmp_path_factory):
                     {"checkpoint": "test"}, root / "ds", 300, [1, 2], seed=0, progress=False)
     assert run("train_sae.py", "--acts", root / "good.npy", *TINY_SAE, "--out", root / "sae",
                "--results", root / "sae_results").returncode == 0
+    assert run("train_sae.py", "--acts", root / "ds", "--layer", 2, *TINY_SAE, "--out",
+               root / "sae_ds", "--results", root / "sae_ds_results").returncode == 0
     assert run("train_alphazero.py", "--out", root / "az", *TINY_AZ).returncode == 0
     (root / "a_file").write_text("not a folder\n")
     return root
@@ -122,8 +125,8 @@ def test_non_finite_settings_are_refused(script, flag, value):
 
 
 def test_an_sae_too_wide_for_memory_is_refused_before_allocating(fx):
-    assert_refused(run("train_sae.py", "--acts", fx / "good.npy", *TINY_SAE[:2], "--features",
-                       99_999_999, "--k", 4, "--out", fx / "sae_huge", "--no-progress"),
+    assert_refused(run("train_sae.py", "--acts", fx / "good.npy", "--arch", "topk", "--features",
+                       99_999_999, "--k", 4, "--batch-size", 32, "--out", fx / "sae_huge"),
                    "memory", code=2)
     assert not (fx / "sae_huge" / "topk_f99999999_k4").exists()
 
@@ -215,3 +218,53 @@ def test_an_empty_records_file_is_refused(fx):
                        fx / "empty.jsonl", "--no-default-probes", "--out", fx / "traj",
                        "--no-progress"), "empty.jsonl", "no game records", code=2)
 
+
+
+def test_resume_names_the_flags_it_ignores(fx):
+    run_dir = fx / "az_resume"
+    shutil.copytree(fx / "az", run_dir)
+    done = run("train_alphazero.py", "--out", run_dir, "--resume", *TINY_AZ, "--lr", 0.5)
+    assert done.returncode == 0 and "ignoring" in done.stdout and "--lr" in done.stdout
+
+
+def test_the_browser_uses_the_block_the_sae_was_trained_on(fx, monkeypatch):
+    import vis.generate_vis_data as gen
+
+    class Seen(Exception):
+        pass
+
+    def spy(sae, ds, layer, cfg, progress=False):
+        raise Seen(layer)
+
+    monkeypatch.setattr(gen, "feature_records", spy)
+    with pytest.raises(Seen) as seen:  # the dataset holds blocks 1 and 2; the SAE read block 2
+        gen.main(["--sae", str(fx / "sae_ds" / "topk_f16_k4"), "--acts", str(fx / "ds"),
+                  "--out", str(fx / "vis_spy"), "--no-progress"])
+    assert seen.value.args == (2,)
+
+
+def test_a_corrupt_browser_index_is_rebuilt_and_the_hint_fits_a_custom_out(fx):
+    out = fx / "vis_custom"
+    out.mkdir()
+    (out / "index.json").write_text('{"saes": [')
+    done = run("vis/generate_vis_data.py", "--sae", fx / "sae_ds" / "topk_f16_k4", "--out", out,
+               "--rows", 200, "--concept-rows", 100, "--no-progress")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "index.json is corrupt" in done.stderr
+    assert [s["name"] for s in json.loads((out / "index.json").read_text())["saes"]] == \
+        ["topk_f16_k4"]
+    hint = [line for line in done.stdout.splitlines() if line.startswith("browse")][0]
+    assert f"ln -sfn {out}" in hint  # the page reads vis/data: a plain `cd` would show nothing
+
+
+def test_ctrl_c_in_human_play_ends_with_one_line():
+    proc = start("othello/play.py", "--human", "--opponent", "random")
+    seen = ""
+    while "your move" not in seen:
+        char = proc.stdout.read(1)
+        assert char, proc.communicate()[1][-2000:]
+        seen += char
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert [line for line in err.splitlines() if line.strip()] == ["interrupted: game abandoned"]
