@@ -73,12 +73,10 @@ def test_alphazero_killed_anywhere_resumes_to_the_uninterrupted_run(tmp_path, se
     argv = (*TINY_AZ, "--iterations", 4, "--snapshots", 4)
     straight, broken = tmp_path / "straight", tmp_path / "broken"
     seconds = timed("train_alphazero.py", ("--out", straight, *argv), straight / ".run")
-    was_killed = killed("train_alphazero.py", ("--out", broken, *argv), broken / ".run",
-                        seconds, seed)
-    again = ("--resume",) if (broken / "checkpoint.pt").exists() else ()
+    killed("train_alphazero.py", ("--out", broken, *argv), broken / ".run", seconds, seed)
+    again = ("--resume",) if (broken / "checkpoint.pt").exists() else ()  # killed before it?
     done = run("train_alphazero.py", "--out", broken, *again, *argv)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert was_killed or not again or "nothing to resume" not in done.stderr
     assert_same_tensors(state(straight / "checkpoint.pt")["model"],
                         state(broken / "checkpoint.pt")["model"])
     lines = [[json.loads(x) for x in (d / "metrics.jsonl").read_text().splitlines()]
