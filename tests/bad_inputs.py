@@ -27,8 +27,8 @@ def command(script: str, *argv: object) -> list[str]:
 
 
 def start(script: str, *argv: object, cwd: Path = ROOT) -> subprocess.Popen:
-    return subprocess.Popen(command(script, *argv), cwd=cwd, env=ENV, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(command(script, *argv), cwd=cwd, env=ENV, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def run(script: str, *argv: object, cwd: Path = ROOT, timeout: float = 300

@@ -68,12 +68,14 @@ def assert_same_tensors(a: dict, b: dict) -> None:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_alphazero_killed_anywhere_resumes_to_the_uninterrupted_run(tmp_path, seed):
+def test_alphazero_killed_anywhere_resumes_to_the_uninterrupted_run(tmp_path):
     argv = (*TINY_AZ, "--iterations", 4, "--snapshots", 4)
     straight, broken = tmp_path / "straight", tmp_path / "broken"
     seconds = timed("train_alphazero.py", ("--out", straight, *argv), straight / ".run")
-    killed("train_alphazero.py", ("--out", broken, *argv), broken / ".run", seconds, seed)
+    for seed in (0, 1):  # killed, then killed again while it resumes
+        again = ("--resume",) if (broken / "checkpoint.pt").exists() else ()
+        killed("train_alphazero.py", ("--out", broken, *again, *argv), broken / ".run",
+               seconds, seed)
     again = ("--resume",) if (broken / "checkpoint.pt").exists() else ()  # killed before it?
     done = run("train_alphazero.py", "--out", broken, *again, *argv)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -131,6 +131,7 @@ class ActivationDataset:
             raise DatasetError(str(e).replace("delete it to rebuild it",
                                               "collect the dataset again")) from None
         self.layers: list[int] = list(self.meta.get("blocks", ()))
+        self._acts: dict[int, np.ndarray] = {}
         self._check_rows()
 
     def _check_rows(self) -> None:
@@ -166,8 +167,12 @@ class ActivationDataset:
         return self.folder / acts_name(self.layer(layer))
 
     def acts(self, layer: int | None = None) -> np.ndarray:
-        """float32 [N, width] residual stream after block `layer` (memory-mapped)."""
-        return open_acts(self.acts_path(layer))
+        """float32 [N, width] residual stream after block `layer` (memory-mapped; its values are
+        checked once, on the first call)."""
+        layer = self.layer(layer)
+        if layer not in self._acts:
+            self._acts[layer] = open_acts(self.acts_path(layer))
+        return self._acts[layer]
 
     def _rows(self, name: str, rows: np.ndarray | None) -> np.ndarray:
         arr = np.load(self.folder / f"{name}.npy", mmap_mode="r")
