@@ -167,6 +167,10 @@ def _train(args: argparse.Namespace, config: RunConfig, given: dict, run_dir: Pa
         return 2
     # evaluations search like the run itself (its saved search when resuming), without noise
     config = replace(config, net=net_config, train=trainer.config)
+    if publish and (config.net, config.train) != (DEFAULT.net, DEFAULT.train):
+        publish, results = False, run_dir / "results"  # a resumed run trained with other flags
+        print(f"note: {run_dir} was trained with other settings than the default run: its "
+              f"results go to {results}, and results/alphazero stays as it is")
     trainer.eval_hook = make_eval_hook(config.eval, config.eval_search(), endgames,
                                        seed=config.train.seed)
 

@@ -222,3 +222,20 @@ def test_search_flags_reach_self_play_and_evaluation():
     quick = parse(["--quick", "--eval-simulations", "30"])
     assert quick.train.search.simulations == 16 and quick.eval_search().simulations == 30
     assert SearchConfig().simulations == train_alphazero.DEFAULT.eval_search().simulations
+
+
+def test_only_the_default_run_publishes_the_agent(tmp_path, monkeypatch, capsys):
+    from tests.bad_inputs import results_hash
+
+    monkeypatch.setattr(train_alphazero, "RUNS", tmp_path)  # the default run folder
+    monkeypatch.setattr(train_alphazero, "endgame_set", lambda *a, **k: None)
+    monkeypatch.setenv("ALLOW_DIRTY_RESULTS", "1")
+    before = results_hash()
+    tiny = ["--size", "4", "--net-width", "8", "--net-blocks", "1", "--iterations", "1",
+            "--games-per-iteration", "4", "--concurrent-games", "4", "--simulations", "4",
+            "--eval-games", "0", "--batch-size", "16", "--no-progress"]
+    assert train_alphazero.main(tiny) == 0  # typed settings: results beside the run
+    assert train_alphazero.main(["--resume", "--no-progress"]) == 0  # no flags, but not default
+    assert "trained with other settings" in capsys.readouterr().out
+    assert (tmp_path / "default" / "results" / "summary.json").is_file()
+    assert results_hash() == before
