@@ -72,8 +72,8 @@ def delete_run(folder: str | os.PathLike, own_files: tuple[str, ...] = ()) -> No
     """Delete a run folder for `--restart`; RunFolderError (and nothing deleted) unless it holds
     a run. Everything but the lock file goes, so a concurrent writer stays locked out."""
     folder = Path(folder)
-    if not folder.exists():
-        return
+    if not folder.exists() or {p.name for p in folder.iterdir()} <= {LOCK}:
+        return  # nothing there (a run killed before it wrote anything leaves only its lock)
     if _protected(folder) or not holds_run(folder, own_files):
         raise RunFolderError(f"refusing to delete {folder}: it does not hold a run of this "
                              f"project (no {MARKER} marker); pick another folder")

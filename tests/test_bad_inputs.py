@@ -77,6 +77,12 @@ def test_restart_deletes_only_a_run(fx, out):
     assert keep.read_text() == "precious\n" and (fx / "ds" / "meta.json").is_file()
 
 
+def test_restart_of_a_new_folder_starts_a_run(fx):
+    done = run("train_alphazero.py", "--restart", "--out", fx / "az_new", *TINY_AZ)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (fx / "az_new" / "checkpoint.pt").is_file()
+
+
 def test_restart_of_a_run_restarts_it(fx):
     run_dir = fx / "az_restart"
     shutil.copytree(fx / "az", run_dir)
