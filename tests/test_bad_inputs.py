@@ -271,6 +271,7 @@ def test_ctrl_c_in_human_play_ends_with_one_line():
         assert char, proc.communicate()[1][-2000:]
         seen += char
     proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)  # before communicate(), which would close stdin (an EOF, not Ctrl-C)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in err
     assert [line for line in err.splitlines() if line.strip()] == ["interrupted: game abandoned"]
