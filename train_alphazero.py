@@ -6,8 +6,9 @@
 
 Writes the run folder --out (runs/alphazero/default, or runs/alphazero/quick with --quick:
 checkpoint.pt, metrics.jsonl, log-spaced checkpoints/) and, at the end, figures + summary.json to
---results (results/alphazero for the default run, where the final network is also saved as
-agent.pt: the project's pretrained agent; <run>/results with --quick or a custom --out).
+--results (results/alphazero for the default run with no settings typed, where the final
+network is also saved as agent.pt: the project's pretrained agent; else <run>/results). The run
+folder is locked while it runs; --restart deletes it only if it holds a run.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from common.config import (
 )
 from common.io import REPO_ROOT, results_version, write_json
 from common.process import setup_process
+from common.runs import RunFolderError, check_writable, open_run
 from common.tracking import add_wandb_flags, maybe_wandb
 from othello.az.config import EvalConfig, NetConfig
 
@@ -70,10 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--resume", action="store_true",
                        help="continue the run from its checkpoint (its saved settings apply)")
     again.add_argument("--restart", action="store_true",
-                       help="delete an existing run in --out and start it over")
+                       help="delete the run in --out and start it over (only a folder that "
+                            "holds a run is deleted)")
     p.add_argument("--results", type=Path, default=None,
                    help="where figures and summary go (default: results/alphazero for the "
-                        "default run, which also writes agent.pt there; else <out>/results)")
+                        "default run with no settings typed, which also writes agent.pt there; "
+                        "else <out>/results)")
     add_wandb_flags(p, "the metrics of every iteration")
     add_config_flags(p, RunConfig, presets={"quick": QUICK})
     return p
@@ -83,7 +87,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_process()
-    # heavy imports (torch, numba, matplotlib) after parsing, so that --help answers at once
+    from alphazero.trainer import CHECKPOINT  # after parsing: --help answers at once
+
+    config, given = config_from_args(args, RunConfig, QUICK if args.quick else DEFAULT)
+    run_dir = args.out or RUNS / ("quick" if args.quick else "default")
+    # only the documented default run (no flags but --resume) publishes the pretrained agent
+    publish = args.out is None and not args.quick and args.results is None and not given
+    results = args.results or (REPO_ROOT / "results" / "alphazero" if publish
+                               else run_dir / "results")
+    version = results_version(results)  # before the run: its own outputs dirty the tree
+    try:
+        lock = open_run(run_dir, "alphazero", restart=args.restart, own_files=(CHECKPOINT,))
+        check_writable(results, "--results folder")
+    except RunFolderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with lock:
+        return _train(args, config, given, run_dir, results, publish, version)
+
+
+def _train(args: argparse.Namespace, config: RunConfig, given: dict, run_dir: Path,
+           results: Path, publish: bool, version: str) -> int:
+    # heavy imports (torch, numba, matplotlib) here, so that --help answers at once
     import torch
 
     from alphazero.trainer import CHECKPOINT, RunError, Trainer
@@ -94,15 +119,6 @@ def main(argv: list[str] | None = None) -> int:
     from othello.az.model import PolicyValueNet
     from othello.players.registry import PlayerSpecError, make_player
 
-    config, given = config_from_args(args, RunConfig, QUICK if args.quick else DEFAULT)
-    run_dir = args.out or RUNS / ("quick" if args.quick else "default")
-    publish = args.out is None and not args.quick and args.results is None
-    results = args.results or (REPO_ROOT / "results" / "alphazero" if publish
-                               else run_dir / "results")
-    version = results_version(results)  # before the run: its own outputs dirty the tree
-
-    if args.restart and run_dir.exists():
-        shutil.rmtree(run_dir)
     try:
         resuming = (run_dir / CHECKPOINT).exists()
         if resuming and not args.resume:
@@ -147,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # evaluations search like the run itself (its saved search when resuming), without noise
     config = replace(config, net=net_config, train=trainer.config)
+    if publish and (config.net, config.train) != (DEFAULT.net, DEFAULT.train):
+        publish, results = False, run_dir / "results"  # a resumed run trained with other flags
+        print(f"note: {run_dir} was trained with other settings than the default run: its "
+              f"results go to {results}, and results/alphazero stays as it is")
     trainer.eval_hook = make_eval_hook(config.eval, config.eval_search(), endgames,
                                        seed=config.train.seed)
 

@@ -6,8 +6,9 @@
 
 Each SAE goes to <out>/<name>/ (cfg.json + sae_weights.safetensors in SAELens's layout, for
 sae.load or sae_lens.SAE.load_from_disk; meta.json; metrics.json on the held-out split); the
-grid's summary.json, meta.json and scaling plots go to results/sae/ (with --quick to
-<out>/results, so the committed results stay). A rerun skips SAEs that are already done.
+grid's summary.json, meta.json and scaling plots go to results/sae/ for the default grid run with
+no flags, else to <out>/results (or --results), so the committed results stay. A rerun skips
+SAEs that are already done; two runs into one --out are refused (a lock).
 Every architecture's hyper-parameters are flags (several values make a grid): see --help.
 """
 
@@ -35,7 +36,9 @@ from common.io import (
     say_reused,
     write_json,
 )
+from common.memory import MemoryRefusal, check_fits
 from common.process import setup_process
+from common.runs import RunFolderError, check_writable, open_run
 from common.tracking import add_wandb_flags, maybe_wandb
 from othello.az.config import PRETRAINED
 from othello.interp.config import QUICK as COLLECT_QUICK
@@ -55,8 +58,8 @@ class SourceConfig:
                            "weights)")
     layer: int | None = knob(None, "which stored layer of a dataset folder (default its first)",
                              check=at_least(0))
-    results: Path | None = knob(None, "plots and summary (default results/sae; --quick: "
-                                "<out>/results)")
+    results: Path | None = knob(None, "plots and summary (default: results/sae for the "
+                                "default grid with no flags, else <out>/results)")
 
 
 def default_acts(source: SourceConfig, quick: bool, seed: int, progress: bool,
@@ -106,10 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     from othello.interp import sae_metrics
     from othello.interp.dataset import DatasetError, locate, open_dataset
     from sae.data import ActivationsError, open_acts, split_rows
-    from sae.grid import expand, flat, run_one
-    from sae.plots import plot_all
-    source, _ = config_from_args(args, SourceConfig, SourceConfig())
-    grid, _ = config_from_args(args, grid_cls, quick if args.quick else default)
+    from sae.grid import expand
+    from sae.train import training_bytes
+    source, typed = config_from_args(args, SourceConfig, SourceConfig())
+    grid, typed_grid = config_from_args(args, grid_cls, quick if args.quick else default)
     version = code_version()
     progress = not args.no_progress
     device = resolve_device(args.device)
@@ -124,13 +127,15 @@ def main(argv: list[str] | None = None) -> int:
         else:
             ds = layer = downstream = None
             acts, name, acts_path = open_acts(path), Path(path).stem, Path(path)
-    except (CheckpointError, ActivationsError, DatasetError, ValueError) as e:
+    except (CheckpointError, ActivationsError, DatasetError, ValueError, RunFolderError) as e:
         hint = ("" if source.acts or args.quick else
                 " (collect it first: python othello/collect_activations.py)")
         print(f"error: {e}{hint}", file=sys.stderr)
         return 2
     out = args.out or REPO_ROOT / "runs" / "sae" / name
-    results = source.results or (out / "results" if args.quick else REPO_ROOT / "results" / "sae")
+    # only the documented default grid (no flags) writes the committed results/sae
+    documented = not (args.quick or args.out or typed or typed_grid)
+    results = source.results or (REPO_ROOT / "results" / "sae" if documented else out / "results")
     version = results_version(results)
     split = split_rows(len(acts), grid.holdout, grid.seed, max_test=50_000)
     if len(split.train) < grid.batch_size:
@@ -141,6 +146,27 @@ def main(argv: list[str] | None = None) -> int:
     if not cfgs:
         print("error: no SAE to train (TopK needs k < --features)", file=sys.stderr)
         return 2
+    try:
+        check_fits(max(training_bytes(c, acts.shape[1], len(split.test)) for c in cfgs),
+                   f"the widest SAE ({max(c.n_features for c in cfgs)} features)")
+        lock = open_run(out, "sae")
+        check_writable(results, "--results folder")
+    except (MemoryRefusal, RunFolderError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    with lock:
+        return _train_grid(args, source, grid, cfgs, ds, layer, acts, acts_path, downstream,
+                           split, out, results, version, device)
+
+
+def _train_grid(args, source, grid, cfgs, ds, layer, acts, acts_path, downstream, split, out,
+                results, version, device) -> int:
+    from othello.interp import sae_metrics
+    from sae.grid import flat, run_one
+    from sae.plots import plot_all
+    from sae.train import DivergedError
+
+    progress = not args.no_progress
     data_info = {"acts": str(acts_path), "layer": layer, "rows": len(acts), "d": acts.shape[1],
                  "holdout": grid.holdout, "test_rows": len(split.test), "split_seed": grid.seed,
                  "source": ds.source_info if ds is not None else None}
@@ -153,8 +179,13 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     rows = []
     for cfg in cfgs:
-        result = run_one(cfg, acts, split, out, data_info, downstream, progress=progress,
-                         log=run.log if run is not None else None, code=version, device=device)
+        try:
+            result = run_one(cfg, acts, split, out, data_info, downstream, progress=progress,
+                             log=run.log if run is not None else None, code=version,
+                             device=device)
+        except DivergedError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         rows.append(flat(result))
         r = rows[-1]
         extra = (f" policy-KL recovered (mean abl.) {r['policy_kl_recovered_vs_mean']:.3f}"

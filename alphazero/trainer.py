@@ -114,16 +114,24 @@ class Trainer:
                 "code_version": code_version()}
 
     def save(self) -> None:
+        """The snapshot first, then the checkpoint: a process killed in between redoes this
+        iteration on resume (bit for bit) and rewrites the same snapshot."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        if self._snapshot_due():
+            self.save_snapshot()
         save_checkpoint(self.run_dir / CHECKPOINT, self.state_dict())
         lines = "".join(json.dumps(m) + "\n" for m in self.metrics)
         atomic_write_bytes(self.run_dir / METRICS, lines.encode())
-        if self.iteration in snapshot_iterations(self.config.iterations, self.config.snapshots):
-            self.save_snapshot()
+
+    def _snapshot_due(self) -> bool:
+        return self.iteration in snapshot_iterations(self.config.iterations, self.config.snapshots)
+
+    def _snapshot_path(self) -> Path:
+        return self.run_dir / SNAPSHOTS / f"iter_{self.iteration:04d}.pt"
 
     def save_snapshot(self) -> None:
         last = self.metrics[-1] if self.metrics else {}
-        save_checkpoint(self.run_dir / SNAPSHOTS / f"iter_{self.iteration:04d}.pt",
+        save_checkpoint(self._snapshot_path(),
                         {"kind": SNAPSHOT_KIND, "config": self.net_config,
                          "model": self.net.state_dict(), "iteration": self.iteration,
                          "steps": self.steps, "policy_loss": last.get("policy_loss"),
@@ -152,6 +160,8 @@ class Trainer:
         trainer.iteration, trainer.steps = int(ckpt["iteration"]), int(ckpt["steps"])
         trainer.metrics = json.loads(ckpt["metrics_json"])
         trainer.rng.bit_generator.state = json.loads(ckpt["numpy_rng"])
+        if trainer._snapshot_due() and not trainer._snapshot_path().is_file():
+            trainer.save_snapshot()  # lost by a crash of code that wrote it after the checkpoint
         return trainer
 
     # ---- the loop ----------------------------------------------------------------------------

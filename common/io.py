@@ -47,6 +47,21 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
 
 
+class CorruptFileError(ValueError):
+    """A JSON file that exists but cannot be read (torn, edited by hand, not JSON)."""
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """The JSON in `path`; CorruptFileError naming the file when it is not valid JSON (a missing
+    file raises FileNotFoundError as usual)."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CorruptFileError(f"{path} is corrupt (not valid JSON: {e}); delete it to rebuild "
+                               "it") from None
+
+
 def save_checkpoint(path: str | os.PathLike, obj: dict[str, Any]) -> None:
     """Atomically `torch.save` a dict of tensors and plain Python values."""
     import torch
@@ -109,6 +124,16 @@ def load_safetensors(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], 
             return {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata() or {})  # noqa: SIM118
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"cannot read safetensors file {path}: {type(e).__name__}") from e
+
+
+def check_finite_weights(module: torch.nn.Module, path: str | os.PathLike) -> None:
+    """CheckpointError when a loaded network holds NaN or infinite weights (a diverged run): it
+    would otherwise play or encode garbage without a word."""
+    bad = [name for name, t in module.state_dict().items()
+           if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        raise CheckpointError(f"{path}: non-finite weights in {', '.join(bad[:3])}"
+                              f"{' ...' if len(bad) > 3 else ''} (a diverged run?)")
 
 
 def code_version() -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from common.config import add_config_flags, add_run_flags, config_dict, config_from_args
 from common.io import REPO_ROOT, code_version
 from common.process import setup_process
+from common.runs import RunFolderError
 from common.tracking import add_wandb_flags, maybe_wandb
 from othello.interp.config import DEFAULT, QUICK, CollectConfig, dataset_name
 
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         meta = collect(config, out, progress=not args.no_progress, code=code_version(),
                        device=resolve_device(args.device))
-    except (CheckpointError, ValueError) as e:
+    except (CheckpointError, ValueError, RunFolderError) as e:
         parser.exit(2, f"error: {e}\n")
     if run is not None:
         run.log({"count": meta["count"], "seconds": meta["seconds"], **meta["per_source"]})

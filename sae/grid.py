@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import sys
 import time
 import typing
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from common.config import at_least, knob, positive
-from common.io import say_reused, write_json
+from common.io import CorruptFileError, read_json, say_reused, write_json
 from sae.archs import ARCHS, saved
 from sae.data import Split
 from sae.evaluate import Downstream, evaluate
@@ -131,7 +132,11 @@ def run_one(cfg: TrainConfig, acts: np.ndarray, split: Split, out: Path, data_in
     done = folder / "metrics.json"
     config = json.loads(json.dumps(cfg.to_dict()))  # as it reads back from JSON
     if done.is_file() and saved(folder):
-        old = json.loads(done.read_text())
+        try:
+            old = read_json(done)
+        except CorruptFileError as e:
+            print(f"warning: {e}; retraining {cfg.name}", file=sys.stderr)
+            old = {}
         if old.get("config") == config and old.get("data") == data_info:
             say_reused(f"SAE {cfg.name} (same config and data)", folder)
             return old

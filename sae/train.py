@@ -83,6 +83,17 @@ class TrainConfig:
         return out
 
 
+def training_bytes(cfg: TrainConfig, d: int, test_rows: int) -> int:
+    """About the memory one SAE needs: encoder and decoder with their gradients and Adam moments
+    (8 d F floats), a few batch-sized feature tensors and the held-out features (float32)."""
+    f = cfg.n_features
+    return 4 * (8 * d * f + (3 * cfg.batch_size + test_rows + 8192) * f)
+
+
+class DivergedError(ValueError):
+    """Training ended with non-finite weights (too high a learning rate)."""
+
+
 def make_sae(cfg: TrainConfig, acts: np.ndarray, rows: np.ndarray) -> SAE:
     """A freshly initialised SAE with its input scale set from the training rows."""
     d = acts.shape[1]
@@ -140,4 +151,7 @@ def train_sae(cfg: TrainConfig, acts: np.ndarray, split: Split, progress: bool =
             bar.set_postfix(loss=f"{row['loss']:.3g}", l0=f"{row['l0_batch']:.1f}")
             if log is not None:
                 log({f"{cfg.name}/{k}": v for k, v in row.items()})
+    if not all(bool(torch.isfinite(p).all()) for p in sae.parameters()):
+        raise DivergedError(f"SAE {cfg.name} diverged (non-finite weights at the end of "
+                            f"training, lr {cfg.learning_rate:g}); lower --lr")
     return sae.cpu().eval(), history

@@ -34,6 +34,7 @@ from common.io import (
     write_json,
 )
 from common.process import setup_process
+from common.runs import RunFolderError, check_writable
 from mazes.ppo import PPOConfig, RunConfig
 
 
@@ -107,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_process()
     try:
         version = results_version(args.out)
-    except DirtyTreeError as e:
+        check_writable(args.out)
+    except (DirtyTreeError, RunFolderError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     from common.device import resolve_device

@@ -17,6 +17,7 @@ from pathlib import Path
 from common.config import add_config_flags, add_run_flags, at_least, config_from_args, knob
 from common.io import REPO_ROOT, CheckpointError, results_version
 from common.process import setup_process
+from common.runs import RunFolderError, check_writable
 from common.tracking import add_wandb_flags, maybe_wandb
 
 DEFAULT_RUN = REPO_ROOT / "runs" / "alphazero" / "default"
@@ -159,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or base / (kind if kind != "maze" else f"maze/{cfg.run.name}")
     meta = {"seed": cfg.seed, "quick": args.quick, "code_version": results_version(out),
             "argv": sys.argv[1:] if argv is None else argv}
+    try:
+        check_writable(out)
+    except RunFolderError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     run = maybe_wandb(args.wandb, "policy-trajectory", {k: str(v) for k, v in vars(args).items()},
                       mode=args.wandb_mode)
     try:

@@ -126,3 +126,14 @@ def test_quick_collects_once_per_checkpoint(tmp_path, monkeypatch, capsys):
     save_model(ckpt, PolicyValueNet(NetConfig(width=16, blocks=3)))  # a new agent, same path
     assert main(argv) == 0
     assert "collecting" in capsys.readouterr().out
+
+
+def test_a_diverged_sae_is_refused_not_saved(tmp_path, capsys):
+    x = np.random.default_rng(0).standard_normal((400, 8)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    argv = ["--acts", str(tmp_path / "x.npy"), "--arch", "relu", "--features", "16", "--l1", "1",
+            "--steps", "30", "--batch-size", "32", "--lr", "1e30", "--out", str(tmp_path / "out"),
+            "--results", str(tmp_path / "res"), "--no-progress"]
+    assert main(argv) == 2
+    assert "diverged" in capsys.readouterr().err
+    assert not list((tmp_path / "out").rglob("sae.pt"))  # nothing a rerun could reuse

@@ -9,7 +9,7 @@ for the raw policy (its most probable move), next to what uniformly random moves
 
 from __future__ import annotations
 
-import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +19,7 @@ import torch
 from alphazero.arena import ArenaResult, play_match, random_openings
 from alphazero.evaluators import network_evaluator
 from alphazero.mcts import SearchConfig
-from common.io import REPO_ROOT, say_reused, write_json
+from common.io import REPO_ROOT, CorruptFileError, read_json, say_reused, write_json
 from othello.az.agent import AlphaZeroPlayer, classic_policy
 from othello.az.config import EvalConfig
 from othello.az.game import OthelloGame
@@ -93,8 +93,12 @@ def endgame_set(size: int, count: int, seed: int, cache: Path | None = None,
                 empties: tuple[int, ...] = (12, 13, 14)) -> Endgames:
     """`count` positions (spread over `empties`) where the move choice matters, solver-labelled.
     Labels are cached as JSON, since solving them takes a while in pure Python."""
-    if cache is not None and cache.exists():
-        raw = json.loads(cache.read_text())
+    try:
+        raw = read_json(cache) if cache is not None and cache.exists() else None
+    except CorruptFileError as e:
+        print(f"warning: {e}; rebuilding it", file=sys.stderr)
+        raw = None
+    if raw is not None:
         if raw.get("key") == [size, count, seed, list(empties)]:
             say_reused("solver-labelled endgame set", cache)
             return Endgames([Position(size, p[0], p[1], p[2]) for p in raw["positions"]],

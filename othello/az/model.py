@@ -38,6 +38,7 @@ from torch import nn
 
 from common.io import (
     CheckpointError,
+    check_finite_weights,
     load_checkpoint,
     load_safetensors,
     save_checkpoint,
@@ -219,5 +220,6 @@ def load_model(path: str | Path) -> tuple[PolicyValueNet, dict]:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(
             f"{path}: not a network checkpoint this code can load ({first})") from None
+    check_finite_weights(net, path)
     net.eval()
     return net, ckpt

@@ -13,6 +13,7 @@ its outputs, in the format that `othello.interp.dataset` owns (one folder per da
 from __future__ import annotations
 
 import hashlib
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from alphazero.mcts import SearchConfig, choose_actions, search
 from alphazero.trainer import TrainConfig
 from common.device import module_device
 from common.io import CheckpointError
+from common.runs import lock_beside
 from othello.az.game import OthelloGame
 from othello.az.model import NetConfig, PolicyValueNet, load_model
 from othello.interp.config import (
@@ -34,7 +36,7 @@ from othello.interp.config import (
     RANDOM,
     CollectConfig,
 )
-from othello.interp.dataset import DatasetWriter
+from othello.interp.dataset import NET, DatasetWriter, check_target
 from othello.players.registry import Player, make_player
 from othello.rules.batch import bits_to_bool, states_from_positions
 from othello.rules.batch import flips as flips_batch
@@ -246,17 +248,23 @@ def collect_dataset(net: PolicyValueNet, source: dict, out: Path, positions: int
                     layers: Iterable[int], seed: int, temperature: float = 1.0,
                     progress: bool = True, code: str = "unknown") -> dict:
     """Collect `positions` distinct positions, write the dataset and its meta.json (returned)."""
-    start = time.perf_counter()
-    samples = collect_positions(net, positions, np.random.default_rng(seed),
-                                temperature=temperature, progress=progress)
-    writer, per_source = write_dataset(net, samples, layers, out, progress=progress)
-    cfg = net.config
-    return writer.finish({
-        **source, "per_source": per_source, "mix": DEFAULT_MIX,
-        "search_share": SEARCH_SHARE, "temperature": temperature, "seed": seed,
-        "net_config": {"size": cfg.size, "width": cfg.width, "blocks": cfg.blocks},
-        "net_sha256": sha256(Path(out) / "net.pt"), "seconds": time.perf_counter() - start,
-        "code_version": code, "script": "othello/collect_activations.py"})
+    check_target(out)
+    with lock_beside(out, "dataset"):  # one collection at a time into one folder
+        start = time.perf_counter()
+        samples = collect_positions(net, positions, np.random.default_rng(seed),
+                                    temperature=temperature, progress=progress)
+        if len(samples) < positions:
+            print(f"warning: only {len(samples)} distinct positions of the {positions} asked "
+                  f"for (the games repeat themselves at temperature {temperature:g}; raise "
+                  "--temperature for more)", file=sys.stderr, flush=True)
+        writer, per_source = write_dataset(net, samples, layers, out, progress=progress)
+        cfg = net.config
+        return writer.finish({
+            **source, "per_source": per_source, "mix": DEFAULT_MIX,
+            "search_share": SEARCH_SHARE, "temperature": temperature, "seed": seed,
+            "net_config": {"size": cfg.size, "width": cfg.width, "blocks": cfg.blocks},
+            "net_sha256": sha256(writer.folder / NET), "seconds": time.perf_counter() - start,
+            "code_version": code, "script": "othello/collect_activations.py"})
 
 
 def collect(config: CollectConfig, out: Path, progress: bool = True,

@@ -32,6 +32,7 @@ from torch import nn
 from common.config import ConfigError, validate
 from common.io import (
     CheckpointError,
+    check_finite_weights,
     load_checkpoint,
     load_safetensors,
     save_safetensors,
@@ -269,6 +270,7 @@ def load(path: str | Path) -> SAE:
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{path}: not an SAE checkpoint ({first})") from None
+    check_finite_weights(sae, path)
     return sae.eval()
 
 
