@@ -129,6 +129,8 @@ def load_safetensors(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], 
 def check_finite_weights(module: torch.nn.Module, path: str | os.PathLike) -> None:
     """CheckpointError when a loaded network holds NaN or infinite weights (a diverged run): it
     would otherwise play or encode garbage without a word."""
+    import torch
+
     bad = [name for name, t in module.state_dict().items()
            if t.is_floating_point() and not bool(torch.isfinite(t).all())]
     if bad:

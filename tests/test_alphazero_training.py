@@ -228,7 +228,7 @@ def test_only_the_default_run_publishes_the_agent(tmp_path, monkeypatch, capsys)
     from tests.bad_inputs import results_hash
 
     monkeypatch.setattr(train_alphazero, "RUNS", tmp_path)  # the default run folder
-    monkeypatch.setattr(train_alphazero, "endgame_set", lambda *a, **k: None)
+    monkeypatch.setattr("othello.az.evaluation.endgame_set", lambda *a, **k: None)
     monkeypatch.setenv("ALLOW_DIRTY_RESULTS", "1")
     before = results_hash()
     tiny = ["--size", "4", "--net-width", "8", "--net-blocks", "1", "--iterations", "1",

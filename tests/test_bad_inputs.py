@@ -239,7 +239,7 @@ def test_the_browser_uses_the_block_the_sae_was_trained_on(fx, monkeypatch):
     class Seen(Exception):
         pass
 
-    def spy(sae, ds, layer, cfg, progress=False):
+    def spy(sae, ds, layer, cfg, *rest, progress=False):
         raise Seen(layer)
 
     monkeypatch.setattr(gen, "feature_records", spy)

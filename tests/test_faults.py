@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+import sae
 from common.runs import RunLock
 from tests.bad_inputs import assert_refused, results_hash, run, start
 
@@ -124,8 +125,8 @@ def test_a_killed_sae_grid_reruns_to_the_uninterrupted_grid(tmp_path):
     done = run("train_sae.py", *argv, "--out", broken)
     assert done.returncode == 0, done.stderr[-2000:]
     for d in ("topk_f16_k4", "topk_f32_k4", "topk_f64_k4"):
-        assert_same_tensors(state(straight / d / "sae.pt")["model"],
-                            state(broken / d / "sae.pt")["model"])
+        assert_same_tensors(sae.load(straight / d).state_dict(),
+                            sae.load(broken / d).state_dict())
     rows = [json.loads((d / "results" / "summary.json").read_text())["rows"]
             for d in (straight, broken)]
     assert without_timing(rows[0]) == without_timing(rows[1])
