@@ -22,6 +22,8 @@ from common.tracking import add_wandb_flags, maybe_wandb
 
 DEFAULT_RUN = REPO_ROOT / "runs" / "alphazero" / "default"
 QUICK_RUN = REPO_ROOT / "runs" / "alphazero" / "quick"
+# the documented runs whose trajectories are the committed ones (results/trajectories/<kind>)
+PUBLISHED_RUNS = {DEFAULT_RUN: "alphazero", REPO_ROOT / "runs" / "toymodels" / "sweep": "toymodel"}
 MAX_SOLVER_EMPTIES = 16  # above this the pure-Python solver takes minutes per probe
 
 
@@ -64,24 +66,26 @@ DEFAULT = TrajectoryConfig()
 QUICK = replace(DEFAULT, solver_empties=12, candidates=16, unique_tries=20, gif_probes=3)
 
 
-def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrajectoryConfig]:
+def parse_args(argv: list[str] | None = None
+               ) -> tuple[argparse.Namespace, TrajectoryConfig, dict]:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_run_flags(p, out="default results/trajectories/<alphazero|toymodel>; --quick: "
-                  "runs/trajectories/quick/<...>",
+    add_run_flags(p, out="default results/trajectories/<kind> for the documented runs "
+                  "(runs/alphazero/default, runs/toymodels/sweep) with no settings typed, else "
+                  "<run>/trajectory; --quick: runs/trajectories/quick/<kind>",
                   quick="about a minute: fewer probe candidates, probes solved only from "
                         "12 empties, GIFs for the first 3 probes")
     add_wandb_flags(p, "the summary")
     add_config_flags(p, TrajectoryConfig, presets={"quick": QUICK})
     args = p.parse_args(argv)
-    cfg, _ = config_from_args(args, TrajectoryConfig, QUICK if args.quick else DEFAULT)
+    cfg, given = config_from_args(args, TrajectoryConfig, QUICK if args.quick else DEFAULT)
     if cfg.run is None:
         cfg = replace(cfg, run=QUICK_RUN if args.quick else DEFAULT_RUN)
     if not cfg.default_probes and not cfg.moves and not cfg.records:
         p.error("--no-default-probes needs --moves or --records")
     if cfg.records is not None and not cfg.records.is_file():
         p.error(f"--records: no such file {cfg.records}")
-    return args, cfg
+    return args, cfg, given
 
 
 def run_kind(run: Path) -> str:
@@ -145,19 +149,34 @@ def maze_report(cfg: TrajectoryConfig, out: Path, meta: dict, progress: bool) ->
     return summary
 
 
+def default_out(run: Path, kind: str, quick: bool, given: dict) -> Path:
+    """Only a documented run followed with the default probes writes the committed
+    results/trajectories/<kind>; any other run (or typed settings) writes <run>/trajectory, so
+    that trying things never overwrites committed figures."""
+    if quick:
+        return REPO_ROOT / "runs" / "trajectories" / "quick" / kind
+    given = {k: v for k, v in given.items() if k != "--run"}
+    published = PUBLISHED_RUNS.get(run.resolve()) == kind or (
+        kind == "maze" and run.resolve().parent == (REPO_ROOT / "runs" / "mazes").resolve()
+        and run.name in ("default", "default-corner"))
+    if published and not given:
+        return REPO_ROOT / "results" / "trajectories" / (
+            kind if kind != "maze" else f"maze/{run.name}")
+    return run / "trajectory"
+
+
 REPORTS = {"alphazero": alphazero_report, "toymodel": toymodel_report, "maze": maze_report}
 
 
 def main(argv: list[str] | None = None) -> int:
-    args, cfg = parse_args(argv)
+    args, cfg, given = parse_args(argv)
     setup_process()
     if not cfg.run.is_dir():
         print(f"error: no run folder {cfg.run} (train one with train_alphazero.py, or pass "
               "--run)", file=sys.stderr)
         return 2
     kind = run_kind(cfg.run)
-    base = REPO_ROOT / ("runs/trajectories/quick" if args.quick else "results/trajectories")
-    out = args.out or base / (kind if kind != "maze" else f"maze/{cfg.run.name}")
+    out = args.out or default_out(cfg.run, kind, args.quick, given)
     meta = {"seed": cfg.seed, "quick": args.quick, "code_version": results_version(out),
             "argv": sys.argv[1:] if argv is None else argv}
     try:

@@ -121,18 +121,25 @@ def main(argv: list[str] | None = None) -> int:
                              "search in one piece")
     parser.add_argument("--export", default=None,
                         help="small committed cache of the top of the proof tree (default "
-                             "results/oracle/NxN.sqlite); 'none' to skip")
+                             "results/oracle/NxN.sqlite for the documented proof, else none); "
+                             "'none' to skip")
     parser.add_argument("--export-min-empties", type=checked_type(int, positive), default=None,
                         help="export positions with at least this many empties (default: "
                              "--split-empties)")
     parser.add_argument("--out", default=None,
-                        help="JSON record (default results/oracle/solve_NxN.json)")
+                        help="JSON record (default results/oracle/solve_NxN.json when only "
+                             "--size/--fresh/--workers are typed, else beside the cache)")
     args = parser.parse_args(argv)
     if not 8 <= args.table_bits <= 30:
         parser.exit(2, "error: --table-bits must be 8-30\n")
     size = args.size
     cache = Path(args.cache) if args.cache else default_cache_path(size)
-    out = Path(args.out) if args.out else ROOT / "results" / "oracle" / f"solve_{size}x{size}.json"
+    # only the documented proof (settings that cannot change the result or the cache's shape)
+    # writes results/oracle by default; any other run writes beside its cache
+    typed = {k for k, v in vars(args).items() if v != parser.get_default(k)}
+    publish = typed <= {"size", "fresh", "workers"}
+    out = Path(args.out) if args.out else (
+        ROOT / "results" / "oracle" if publish else cache.parent) / f"solve_{size}x{size}.json"
     results_version(out.parent)  # committed results come from committed code
     if args.fresh:
         for suffix in ("", "-wal", "-shm"):
@@ -190,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python scripts/solve_start.py " + " ".join(sys.argv[1:] if argv is None
                                                                 else argv),
     }
-    if args.export != "none":
+    if args.export != "none" and (args.export or publish):
         target = Path(args.export) if args.export else ROOT / "results" / "oracle" / \
             f"{size}x{size}.sqlite"
         target.parent.mkdir(parents=True, exist_ok=True)

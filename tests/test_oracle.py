@@ -253,6 +253,17 @@ def test_solve_start_4x4(tmp_path, capsys):
     assert again["resumed"] and again["proof_nodes"] == [0, 0] and again["value_for_black"] == -8
 
 
+def test_solve_start_with_typed_settings_writes_beside_its_cache(tmp_path):
+    """Only the documented proof writes results/oracle: a run with its own cache and table
+    writes its record beside the cache and exports nothing, so results/ stays as committed."""
+    committed = {p: p.read_bytes() for p in (ROOT / "results" / "oracle").iterdir()}
+    assert solve_start_main(["--size", "4", "--cache", str(tmp_path / "c.sqlite"),
+                             "--table-bits", "16", "--split-empties", "6"]) == 0
+    assert json.loads((tmp_path / "solve_4x4.json").read_text())["value_for_black"] == -8
+    assert "export" not in json.loads((tmp_path / "solve_4x4.json").read_text())
+    assert {p: p.read_bytes() for p in (ROOT / "results" / "oracle").iterdir()} == committed
+
+
 def test_solve_start_one_worker_reuses_the_table(tmp_path):
     """One worker runs the second proof and the perfect line in the first proof's table: the
     same answers as two workers with a table each, for fewer nodes."""

@@ -4,6 +4,7 @@ tiny synthetic AlphaZero run (four snapshots of a small network) and a tiny toy-
 import json
 import math
 from dataclasses import asdict
+from pathlib import Path
 
 import imageio.v2 as imageio
 import matplotlib.pyplot as plt
@@ -12,7 +13,7 @@ import pytest
 import torch
 from matplotlib.patches import Circle, Rectangle
 
-from common.io import save_checkpoint
+from common.io import REPO_ROOT, save_checkpoint
 from common.trajectory import entropy, kl_divergence, pca_with_baselines
 from othello.az.evaluation import move_margins
 from othello.az.model import NetConfig, PolicyValueNet
@@ -243,3 +244,21 @@ def test_toy_report_on_tiny_sweep(tmp_path):
     x = x[:, torch.argsort((x * x).sum(0), descending=True)]
     W, b = kgon(6, 6, 1.0, 0.0, dtype=torch.float64)
     assert summary["kgon_losses"]["6"] <= float(loss(W, b, x)) + 1e-12
+
+
+def test_only_documented_runs_with_default_settings_write_results(tmp_path: Path) -> None:
+    """Following some other run, or the default run with typed settings, must not overwrite the
+    committed results/trajectories figures."""
+    out = policy_trajectory.default_out
+    results = REPO_ROOT / "results" / "trajectories"
+    assert out(policy_trajectory.DEFAULT_RUN, "alphazero", False, {"--run": "x"}) == \
+        results / "alphazero"
+    assert out(REPO_ROOT / "runs/toymodels/sweep", "toymodel", False, {}) == results / "toymodel"
+    assert out(REPO_ROOT / "runs/mazes/default-corner", "maze", False, {}) == \
+        results / "maze" / "default-corner"
+    assert out(policy_trajectory.DEFAULT_RUN, "alphazero", False, {"--seed": 3}) == \
+        policy_trajectory.DEFAULT_RUN / "trajectory"
+    assert out(tmp_path, "alphazero", False, {}) == tmp_path / "trajectory"
+    assert out(REPO_ROOT / "runs/mazes/tiny", "maze", False, {}) == \
+        REPO_ROOT / "runs/mazes/tiny/trajectory"
+    assert out(tmp_path, "alphazero", True, {}).is_relative_to(REPO_ROOT / "runs")
