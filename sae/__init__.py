@@ -4,8 +4,17 @@ Nothing here knows what produced the activations (see DESIGN.md: sae/ never impo
 
 `sae.load(path)` rebuilds a saved SAE whatever its architecture (SAELens's folder layout, or an
 older `sae.pt`).
+
+Importing `sae` (or its torch-free `sae.specs` and `sae.grid` config) does not load torch: the
+names below are looked up in `sae.archs` on first use, so a command's --help stays fast.
 """
 
-from sae.archs import ARCHS, SAE, build, load, register, saved
-
 __all__ = ["ARCHS", "SAE", "build", "load", "register", "saved"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        import sae.archs
+
+        return getattr(sae.archs, name)
+    raise AttributeError(f"module 'sae' has no attribute {name!r}")

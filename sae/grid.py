@@ -28,10 +28,12 @@ import numpy as np
 
 from common.config import at_least, knob, positive
 from common.io import CorruptFileError, read_json, say_reused, write_json
-from sae.archs import ARCHS, saved
-from sae.data import Split
-from sae.evaluate import Downstream, evaluate
-from sae.train import TrainConfig, train_sae
+from sae.specs import SPECS
+
+if typing.TYPE_CHECKING:  # torch: imported by the functions that train, not by --help
+    from sae.data import Split
+    from sae.evaluate import Downstream
+    from sae.train import TrainConfig
 
 
 def _open_unit(v: float) -> str | None:
@@ -73,7 +75,7 @@ def _tuple_of(kind: Any) -> Any:
 def grid_config() -> tuple[type, Any, Any]:
     """(GridConfig class for the architectures registered now, its DEFAULT, its QUICK preset)."""
     hyper: dict[str, dict] = {}
-    for arch, cls in ARCHS.items():
+    for arch, cls in SPECS.items():
         hints = typing.get_type_hints(cls.Config)
         for f in dataclasses.fields(cls.Config):
             if f.name in hyper:
@@ -91,7 +93,7 @@ def grid_config() -> tuple[type, Any, Any]:
                     choices=h["meta"].get("choices")))
               for name, h in hyper.items()]
     hyper_cls = dataclasses.make_dataclass("HyperGrid", fields, frozen=True)
-    archs = tuple(ARCHS)
+    archs = tuple(SPECS)
     arch_field = dataclasses.fields(GridBase)[0]
     grid_cls = dataclasses.make_dataclass(
         "GridConfig",
@@ -108,6 +110,9 @@ def grid_config() -> tuple[type, Any, Any]:
 
 def expand(grid: Any) -> list[TrainConfig]:
     """The grid's SAEs, cheapest (narrowest) first."""
+    from sae.archs import ARCHS
+    from sae.train import TrainConfig
+
     cfgs = []
     for arch in grid.archs:
         cls = ARCHS[arch]
@@ -128,6 +133,10 @@ def run_one(cfg: TrainConfig, acts: np.ndarray, split: Split, out: Path, data_in
             log: Callable[[dict], None] | None = None, code: str = "unknown",
             device: str = "cpu") -> dict:
     """Train and evaluate one SAE (or reuse a finished one); returns its metrics.json content."""
+    from sae.archs import saved
+    from sae.evaluate import evaluate
+    from sae.train import train_sae
+
     folder = out / cfg.name
     done = folder / "metrics.json"
     config = json.loads(json.dumps(cfg.to_dict()))  # as it reads back from JSON

@@ -100,3 +100,17 @@ def test_readme_commands_name_real_scripts_and_flags() -> None:
                      for flag in (a.split("=")[0] for a in command if a.startswith("--"))
                      if not re.search(rf"{re.escape(flag)}\b", done.stdout)]
     assert problems == []
+
+
+def test_training_entry_points_answer_help_without_torch() -> None:
+    """`train_alphazero.py --help` and `train_sae.py --help` must not pay for importing torch
+    (about 1.5 s here): their flags come from torch-free configs (sae.specs for the SAE grid)."""
+    code = ("import runpy, sys; sys.argv = [{0!r}, '--help']\n"
+            "try:\n    runpy.run_path({0!r}, run_name='__main__')\n"
+            "except SystemExit:\n    pass\n"
+            "print('torch' in sys.modules, file=sys.stderr)")
+    for script in ("train_alphazero.py", "train_sae.py"):
+        done = subprocess.run([sys.executable, "-c", code.format(script)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+        assert "--help" in done.stdout or "usage" in done.stdout, done.stderr[-500:]
+        assert done.stderr.strip().splitlines()[-1] == "False", f"{script} --help imports torch"

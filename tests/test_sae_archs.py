@@ -10,7 +10,7 @@ import torch
 
 import sae
 from common.config import at_least, knob
-from sae.archs import ARCHS, SAE, LossParts, register, sq_error
+from sae.archs import SAE, LossParts, register, sq_error, unregister
 from sae.data import open_acts, split_rows
 from sae.train import TrainConfig, train_sae
 from tests.test_sae_train import synthetic
@@ -51,7 +51,7 @@ class BatchTopKSAE(SAE):
 def batchtopk():
     register(BatchTopKSAE)
     yield BatchTopKSAE
-    del ARCHS["batchtopk"]
+    unregister("batchtopk")
 
 
 def test_batchtopk_trains_through_the_generic_trainer(tmp_path, batchtopk):

@@ -14,10 +14,12 @@ from sae.archs.base import (
     register,
     saved,
     sq_error,
+    unregister,
 )
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name != "base":
         importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["ARCHS", "SAE", "LossParts", "build", "get", "load", "register", "saved", "sq_error"]
+__all__ = ["ARCHS", "SAE", "LossParts", "build", "get", "load", "register", "saved", "sq_error",
+           "unregister"]

@@ -6,10 +6,14 @@ splicing) passes activations in their original units: `encode(x)` scales them it
 returns original units, and `W_dec` / `b_dec` are exposed in original units. Feature activations
 are in the training units (independent of the activation scale of the source model).
 
-An architecture is ONE file in `sae/archs/`: a subclass of `SAE` decorated with `@register` that
-declares its hyper-parameters as a frozen dataclass of `knob()` fields (`Config`), its default
-learning rate, the values its grid sweeps (`grid`, `quick_grid`), its initialisation and its
-loss. The trainer, the grid, the CLI flags, the plots and the browser data all read these.
+An architecture is one file in `sae/archs/`: a subclass of `SAE` decorated with `@register`
+with its initialisation and loss, naming its torch-free spec in `sae/specs.py` (`spec = TOPK`:
+its hyper-parameters as a frozen dataclass of `knob()` fields, default learning rate, the values
+its grid sweeps), which becomes its class attributes `Config`, `default_lr`, `grid`, `quick_grid`.
+The spec lives apart so that the grid's flags, and so `train_sae.py --help`, need no torch. A
+class may instead set those attributes itself (a test's architecture does); `register` then
+declares its spec. The trainer, the grid, the CLI flags, the plots and the browser data all read
+these.
 
 Saved SAEs are folders in SAELens's layout (`cfg.json` + `sae_weights.safetensors` with `W_enc`,
 `b_enc`, `W_dec`, `b_dec` in original units: the scale is folded into the weights, as SAELens
@@ -38,6 +42,7 @@ from common.io import (
     save_safetensors,
     write_json,
 )
+from sae.specs import SPECS, ArchSpec, declare
 
 WEIGHTS, CFG = "sae_weights.safetensors", "cfg.json"  # SAELens's file names
 LEGACY = "sae.pt"  # the torch checkpoint SAEs were saved as before
@@ -62,6 +67,7 @@ class NoHyper:
 class SAE(nn.Module):
     """Common base: parameters in training (scaled) units, original-unit views on top."""
 
+    spec: ClassVar[ArchSpec | None] = None  # the torch-free part (sae.specs); sets the five below
     arch: ClassVar[str] = ""
     title: ClassVar[str] = ""  # how plots name the architecture ("TopK"); default: arch
     Config: ClassVar[type] = NoHyper  # the architecture's hyper-parameters (knob() fields)
@@ -70,6 +76,12 @@ class SAE(nn.Module):
     quick_grid: ClassVar[dict[str, tuple]] = {}  # the same for --quick (falls back to grid)
     subtract_dec_bias: ClassVar[bool] = False  # encode x - b_dec (Gao et al.'s pre-encoder bias)
     saelens_arch: ClassVar[str | None] = None  # SAELens's name for the same encoder, if it has one
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "spec" in cls.__dict__:
+            for name in ("arch", "title", "Config", "default_lr", "grid", "quick_grid"):
+                setattr(cls, name, getattr(cls.spec, name))
 
     def __init__(self, d: int, n_features: int, scale: float = 1.0, hp: Any = None, **hyper):
         super().__init__()
@@ -218,18 +230,21 @@ ARCHS: dict[str, type[SAE]] = {}
 
 
 def register(cls: type[SAE]) -> type[SAE]:
-    """Class decorator: make an architecture known to `build`, `load`, the trainer and the grid."""
+    """Class decorator: make an architecture known to `build`, `load`, the trainer and the grid
+    (a class without a `spec` declares one from its own attributes)."""
     if not cls.arch:
         raise TypeError(f"{cls.__name__} has no `arch` name")
-    if not dataclasses.is_dataclass(cls.Config):
-        raise TypeError(f"{cls.__name__}.Config must be a dataclass of knob() fields")
-    names = {f.name for f in dataclasses.fields(cls.Config)}
-    for grid in (cls.grid, cls.quick_grid):
-        if not set(grid) <= names:
-            raise TypeError(f"{cls.__name__}: grid knobs {sorted(set(grid) - names)} are not "
-                            "fields of its Config")
+    if cls.spec is None or cls.spec.arch != cls.arch:
+        declare(ArchSpec(cls.arch, cls.title or cls.arch, cls.Config, cls.default_lr, cls.grid,
+                         cls.quick_grid))
     ARCHS[cls.arch] = cls
     return cls
+
+
+def unregister(arch: str) -> None:
+    """Forget an architecture registered at run time (tests)."""
+    ARCHS.pop(arch, None)
+    SPECS.pop(arch, None)
 
 
 def get(arch: str) -> type[SAE]:

@@ -6,29 +6,15 @@ first `warmup` fraction of training; no decoder-norm constraint; decoder rows st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
-from common.config import knob, nonnegative, probability
 from sae.archs.base import SAE, LossParts, register, sq_error
-
-
-@dataclass(frozen=True)
-class ReluConfig:
-    l1: float = knob(5.0, "ReLU: sparsity coefficient lambda", check=nonnegative)
-    warmup: float = knob(0.05, "ReLU: fraction of the steps over which lambda warms up",
-                         check=probability)
+from sae.specs import RELU, ReluConfig
 
 
 @register
 class ReluSAE(SAE):
-    arch = "relu"
-    title = "ReLU"
-    Config = ReluConfig
-    default_lr = 1e-3  # chosen for the few hundred steps we can afford
-    grid = {"l1": (1.0, 2.0, 3.0, 4.0, 5.0)}
-    quick_grid = {"l1": (2.0, 5.0)}
+    spec = RELU  # name, hyper-parameters (ReluConfig), lr and grid values, torch-free
     saelens_arch = "standard"  # SAELens's ReLU SAE
 
     @classmethod
