@@ -21,6 +21,7 @@ from tests.othello_helpers import moves_to
 from tests.vis_helpers import make_sae_run, make_wide_sae
 from vis.browser import INSTALL_HINT, find_chromium, make_site, serve
 from vis.browser import wait_feature as wait_for
+from vis.export import unpack_positions
 from vis.generate_vis_data import main as generate
 
 CHROMIUM = find_chromium()
@@ -72,7 +73,7 @@ def site(tmp_path_factory):
     # a copy whose example boards are corrupt and whose encoder is missing
     broken = make_site(root / "broken")
     shutil.copytree(web / "data", broken / "data")
-    (broken / "data" / "acts" / "positions.json").write_text("[1, 2")
+    (broken / "data" / "acts" / "positions.bin").write_bytes(b"[1, 2")
     (broken / "data" / SMALL / "encoder.bin").unlink()
     make_site(root / "empty")
     with serve(root) as url:
@@ -114,7 +115,7 @@ def test_feature_view_matches_the_json(page, site, tmp_path):
     wait_feature(page, 0)
     assert time.perf_counter() - start < 5  # generous for CI; the bench measures the real figure
     f = record(site["data"], SMALL, 0)
-    table = json.loads((site["data"] / "acts" / "positions.json").read_text())
+    table = unpack_positions((site["data"] / "acts" / "positions.bin").read_bytes())
     assert page.text_content("#feature-title") == "Feature 0 of 4"
     assert page.text_content("#freq") == f"fires on {100 * f['freq']:.2f}% of positions"
     # best and second-best concept with precision, recall, F1
@@ -357,7 +358,7 @@ def test_bad_input_and_broken_files_show_messages(page, site):
     # corrupt example boards: a message, and the feature without its boards
     page.goto(site["url"] + f"broken/index.html#sae={SMALL}&feature=0")
     wait_feature(page, 0)
-    assert "positions.json is broken" in page.text_content("#error")
+    assert "positions.bin are broken" in page.text_content("#error")
     assert page.locator("#top-boards .missing").count() == 24
     # a missing encoder: the live view says so
     page.goto(site["url"] + f"broken/index.html#sae={SMALL}&view=position")

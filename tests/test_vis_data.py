@@ -8,6 +8,7 @@ import torch
 
 from othello.interp.dataset import open_dataset
 from tests.vis_helpers import PROMOTED, make_sae_run
+from vis.export import pack_positions, unpack_positions
 from vis.generate_vis_data import main
 
 
@@ -80,7 +81,7 @@ def test_frequency_mean_histogram_and_top_boards(vis):
 
 def test_example_boards_are_absolute_colours_with_facts(vis):
     data = vis["data"]
-    table = json.loads((vis["root"] / "data" / "acts" / "positions.json").read_text())
+    table = unpack_positions((vis["root"] / "data" / "acts" / "positions.bin").read_bytes())
     at = {r: i for i, r in enumerate(table["row"])}
     f = vis["features"][0]
     used = {r for r, _ in f["top"] + f["weakest"]} | {
@@ -333,3 +334,19 @@ def test_weights_for_the_page_round_trip(wide):
     blob = np.fromfile(wide["out"] / wide["name"] / "encoder.bin", dtype="<f4")
     w = blob[enc["tensors"]["enc_weight"]["offset"]:][:32 * 24].reshape(32, 24)
     np.testing.assert_array_equal(w, wide["sae"].enc_weight.detach().numpy())
+
+
+def test_packed_positions_round_trip_with_passes_and_odd_sizes():
+    """positions.bin keeps every column exactly, including a pass as the best move (move n*n,
+    one bit past the board) and boards whose squares do not fill whole bytes (5x5)."""
+    table = {"size": 5, "max_empties": 4, "row": [2, 7, 900000],
+             "board": ["X" * 12 + "O" * 12 + ".", "." * 25, "XO." * 8 + "O"],
+             "black": [1, 0, 1], "last": [24, -1, 0],
+             "best": [[25], None, [0, 3, 24]], "value": [-7, None, 25]}
+    blob = pack_positions(table)
+    assert len(blob) == 16 + 3 * (4 + 7 + 3 + 4)  # header, row, 7 board bytes, 3, 26 bits
+    assert unpack_positions(blob) == table
+    with pytest.raises(ValueError, match="does not hold"):
+        unpack_positions(blob[:-1])
+    with pytest.raises(ValueError, match="ascending"):
+        pack_positions({**table, "row": [7, 2, 900000]})

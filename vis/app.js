@@ -1,6 +1,6 @@
 // Feature browser: static files only. Reads data/index.json, then per SAE data/<id>/summary.json
 // (arrays over features, for ordering, search and filters), lazily the shard holding a feature,
-// the dataset's positions.json (the example boards), and for live positions the network
+// the dataset's positions.bin (the example boards), and for live positions the network
 // (net.json + net.bin) and the SAE's encoder (encoder.bin), run by othello.js.
 // Every data string goes in with textContent; nothing is inserted as HTML.
 "use strict";
@@ -159,27 +159,27 @@ function sideText(black) {
 }
 
 function exampleView(row, act, positions, highlight, extra = null) {
-  const i = positions ? positions.at.get(row) : undefined;
+  const found = positions ? positions.get(row) : undefined;
   const box = el("div", { class: "example", "data-row": row, "data-act": act }, [
     el("div", { class: "act", text: `act ${fmt(act)}` }),
   ]);
   if (extra) box.append(el("div", { class: "band", text: extra }));
-  if (i === undefined) {
-    box.append(el("div", { class: "missing", text: positions ? `row ${row}: no board in positions.json` : "board not loaded" }));
+  if (found === undefined) {
+    box.append(el("div", { class: "missing", text: positions ? `row ${row}: no board in positions.bin` : "board not loaded" }));
     return box;
   }
-  const t = positions.table, n = t.size;
-  const pos = { n, board: t.board[i], black: Boolean(t.black[i]), last: t.last[i] };
+  const n = positions.size;
+  const pos = { n, board: found.board, black: found.black, last: found.last };
   const legal = Othello.legalMoves(Othello.fromString(pos.board, pos.black));
-  const best = t.best[i] || [];
+  const best = found.best || [];
   box.dataset.legal = legal.join(",");
   box.dataset.best = best.join(",");
   box.append(drawBoard(pos, { legal, best, highlight }));
   const last = pos.last >= 0 ? `, last ${squareName(pos.last, n)}` : "";
   box.append(el("div", { class: "side", text: sideText(pos.black) + last }));
   box.append(el("div", { class: "legal-moves", text: legal.length ? "legal " + legal.map((m) => squareName(m, n)).join(" ") : "game over" }));
-  if (t.best[i]) {
-    const v = t.value[i];
+  if (found.best) {
+    const v = found.value;
     box.append(el("div", { class: "perfect", text: `best ${best.map((m) => squareName(m, n)).join(" ")} (${v > 0 ? "+" : ""}${v})` }));
   }
   box.append(el("button", { class: "analyse", text: "analyse", onclick: () => openPosition({ board: pos.board, black: pos.black }) }));
@@ -297,14 +297,48 @@ async function loadRecord(sae, summary, id) {
   return rec;
 }
 
+// positions.bin (vis/export.py, pack_positions): a header, then column arrays over ascending
+// dataset rows; a board is decoded only when an example shows it.
+function readPositions(buf, url) {
+  const bytes = new Uint8Array(buf);
+  const broken = (why) => new Error(`The example boards ${url} are broken: ${why}.`);
+  if (bytes.length < 16 || String.fromCharCode(...bytes.subarray(0, 4)) !== "OPOS") throw broken("no OPOS header");
+  const head = new DataView(buf);
+  const version = head.getUint32(4, true), count = head.getUint32(8, true), n = bytes[12];
+  if (version !== 1) throw broken(`format version ${version}, this page reads 1`);
+  const squares = n * n, boardBytes = Math.ceil(squares / 4), bestBytes = Math.ceil((squares + 1) / 8);
+  if (bytes.length !== 16 + count * (7 + boardBytes + bestBytes)) throw broken(`${bytes.length} bytes do not hold ${count} rows`);
+  let at = 16;
+  const take = (width) => bytes.subarray(at, (at += count * width));
+  const rows = new Int32Array(buf.slice(at, (at += 4 * count)));
+  const boards = take(boardBytes), black = take(1), last = new Int8Array(take(1)), value = new Int8Array(take(1)), best = take(bestBytes);
+  function index(row) {
+    let lo = 0, hi = count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (rows[mid] === row) return mid;
+      if (rows[mid] < row) lo = mid + 1; else hi = mid - 1;
+    }
+    return -1;
+  }
+  function get(row) {
+    const i = index(row);
+    if (i < 0) return undefined;
+    let board = "";
+    for (let s = 0; s < squares; s++) board += ".XO?"[(boards[i * boardBytes + (s >> 2)] >> (2 * (s & 3))) & 3];
+    const moves = [];
+    for (let m = 0; m <= squares; m++) if ((best[i * bestBytes + (m >> 3)] >> (m & 7)) & 1) moves.push(m);
+    const solved = value[i] !== -128;
+    return { board, black: Boolean(black[i]), last: last[i], best: solved ? moves : null, value: solved ? value[i] : null };
+  }
+  return { size: n, count, get };
+}
+
 async function loadPositions(sae) {
-  const url = `${datasetUrl(sae)}positions.json`;
-  const key = url + "#map";
+  const url = `${datasetUrl(sae)}positions.bin`;
+  const key = url + "#table";
   if (!cache.has(key)) {
-    const p = load(url, "example boards").then((table) => {
-      if (!Array.isArray(table.row) || !Array.isArray(table.board)) throw new Error(`The example boards ${url} are broken: no rows.`);
-      return { table, at: new Map(table.row.map((r, i) => [r, i])) };
-    });
+    const p = load(url, "example boards").then((buf) => readPositions(buf, url));
     cache.set(key, p);
     p.catch(() => cache.delete(key));
   }
@@ -619,6 +653,7 @@ async function selectSae(id) {
   state.sae = sae;
   $("sae-select").value = id;
   renderMetrics(sae);
+  loadPositions(sae).catch(() => {});  // fetched beside the summary; errors show with the feature
   try {
     state.summary = await load(`${saeUrl(sae)}summary.json`, "SAE summary");
     if (!Array.isArray(state.summary.freq) || !Array.isArray(state.summary.concept)) throw new Error(`The SAE summary ${saeUrl(sae)}summary.json is broken: no feature arrays.`);

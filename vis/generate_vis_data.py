@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             run.log({"bytes": entry["bytes"], "largest": entry["largest_shard"]})
     datasets = {}
     for name, (ds, rows) in used.items():
-        path = out / name / "positions.json"
+        path = out / name / "positions.bin"
         old = read_positions(path, cfg.oracle_empties)
         wanted = np.unique(np.concatenate(rows))
         known = set(old["row"]) if old else set()
