@@ -6,7 +6,7 @@
 "use strict";
 
 const state = {
-  index: null, sae: null, summary: null, search: [], order: [], feature: 0, view: "feature",
+  index: null, sae: null, summary: null, search: null, order: [], feature: 0, view: "feature",
   record: null, relative: false, log: false,
   live: { pos: null, moves: [], board: null },
 };
@@ -38,6 +38,7 @@ function showError(message) {
   const box = $("error");
   box.textContent = message;
   box.hidden = false;
+  requestAnimationFrame(() => setTimeout(() => performance.mark("error-shown"), 0));  // the bench's baseline
 }
 
 function clearError() { $("error").hidden = true; $("error").textContent = ""; }
@@ -368,13 +369,16 @@ function renderMetrics(sae) {
   for (const [k, v] of items) box.append(el("span", {}, [el("b", { text: k + " " }), el("span", { class: "metric", "data-key": k, text: String(v) })]));
 }
 
-function computeOrder() {
+// The list's order from the search box, filter and sort; `render` false leaves drawing the list
+// (thousands of buttons) for later, so that a page opened on a feature shows the feature first.
+function computeOrder(render = true) {
   const s = state.summary, n = s.n_features;
   const words = $("search").value.trim().toLowerCase().split(/\s+/).filter(Boolean);
   const filter = $("filter").value;
   let ids = Array.from({ length: n }, (_, i) => i);
   if (filter !== "all") ids = ids.filter((i) => (filter === "alive" ? s.freq[i] > 0 : flags(i).includes(filter)));
   if (words.length) {
+    state.search ||= s.freq.map((_, i) => searchText(i));  // built on the first search
     ids = ids.filter((i) => words.every((w) => (/^#?\d+$/.test(w) ? i === Number(w.replace("#", "")) : state.search[i].includes(w))));
   }
   const key = $("sort").value;
@@ -382,18 +386,27 @@ function computeOrder() {
   if (key === "f1") ids.sort((a, b) => s.f1[b] - s.f1[a] || a - b);
   state.order = ids;
   $("match-count").textContent = words.length || filter !== "all" ? `${ids.length} match${ids.length === 1 ? "" : "es"}` : "";
-  renderList();
+  if (render) renderList();
 }
 
+// The list in chunks, one task each, so that thousands of buttons never freeze the page; clicks
+// go to one delegated handler (main).
+const LIST_CHUNK = 512;
+let listToken = 0;
 function renderList() {
-  const list = $("list"), s = state.summary;
-  list.replaceChildren(...state.order.map((i) => {
-    const b = el("button", { "data-id": i, onclick: () => go(i),
-      text: `#${i}  ${pct(s.freq[i])}  ${s.concept[i]} (F1 ${fmt(s.f1[i], 2)})` });
-    if (i === state.feature) b.classList.add("current");
-    return b;
-  }));
-  markCurrent();
+  const list = $("list"), s = state.summary, order = state.order, token = ++listToken;
+  list.replaceChildren();
+  list.dataset.complete = "0";
+  const add = (from) => {
+    if (token !== listToken) return;
+    const part = order.slice(from, from + LIST_CHUNK);
+    list.append(...part.map((i) => el("button", { "data-id": i,
+      text: `#${i}  ${pct(s.freq[i])}  ${s.concept[i]} (F1 ${fmt(s.f1[i], 2)})` })));
+    if (part.includes(state.feature)) markCurrent();
+    if (from + LIST_CHUNK < order.length) setTimeout(() => add(from + LIST_CHUNK), 0);
+    else list.dataset.complete = "1";
+  };
+  add(0);
 }
 
 function markCurrent() {
@@ -477,6 +490,8 @@ function renderFeature(f, positions = state.positions) {
   box.dataset.featureId = String(f.id);
   box.dataset.sae = state.sae.id;
   box.dataset.complete = "0";
+  // after the next paint: when the feature was on screen (bench/bench_vis.py reads the mark)
+  requestAnimationFrame(() => setTimeout(() => performance.mark("feature-shown", { detail: { sae: state.sae.id, id: f.id } }), 0));
   // the boards below the fold follow a frame later, so the feature shows up sooner
   const token = renderToken;
   requestAnimationFrame(() => setTimeout(() => {
@@ -640,7 +655,7 @@ function go(id) {
   }
   state.view = "feature";
   showView();
-  showFeature(id).then(writeHash);
+  return showFeature(id).then(writeHash);
 }
 
 function navigate(params) {
@@ -663,7 +678,7 @@ async function selectSae(id) {
     showError(err.message);
     return false;
   }
-  state.search = state.summary.freq.map((_, i) => searchText(i));
+  state.search = null;
   return true;
 }
 
@@ -685,8 +700,9 @@ async function restoreFromHash() {
   if (!state.sae || state.sae.id !== saeId || !state.summary) {
     if (!(await selectSae(saeId))) return;
   }
-  computeOrder();
-  if (p.get("view") === "position") {
+  const showsFeature = p.get("view") !== "position";
+  computeOrder(!showsFeature);
+  if (!showsFeature) {
     if (p.get("board")) {
       try {
         openPosition({ board: p.get("board"), black: p.get("black") !== "0" });
@@ -695,7 +711,8 @@ async function restoreFromHash() {
     return;
   }
   const feature = p.has("feature") ? Number(p.get("feature")) : 0;
-  go(Number.isInteger(feature) ? Math.min(Math.max(feature, 0), state.summary.n_features - 1) : 0);
+  await go(Number.isInteger(feature) ? Math.min(Math.max(feature, 0), state.summary.n_features - 1) : 0);
+  requestAnimationFrame(() => setTimeout(renderList, 0));  // after the feature is on screen
 }
 
 function onKey(e) {
@@ -731,6 +748,10 @@ async function main() {
   });
   for (const id of ["sort", "filter"]) $(id).addEventListener("change", () => { computeOrder(); writeHash(); });
   $("search").addEventListener("input", () => { computeOrder(); writeHash(); });
+  $("list").addEventListener("click", (e) => {
+    const b = e.target.closest("button[data-id]");
+    if (b) go(Number(b.dataset.id));
+  });
   $("colours").addEventListener("change", () => {
     state.relative = $("colours").value === "mine";
     if (state.view === "position") renderLive(); else if (state.record) renderFeature(state.record);
