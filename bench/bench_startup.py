@@ -1,18 +1,21 @@
 """How fast every entry point answers --help (import time: what a user waits for before the
 first line), against a bare `python -c pass` and `import torch` measured in the same run.
 
-    python bench/bench_startup.py [--repeats 3]   # prints a table, writes bench/startup.json
+    python bench/bench_startup.py [--repeats 3] [--out FILE]   # a table; JSON to bench/startup.json
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import subprocess
 import sys
 import time
 import tomllib
 from pathlib import Path
+
+from common.config import checked_type, positive
+from common.io import command_line, results_version, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = Path(__file__).with_name("startup.json")
@@ -30,8 +33,11 @@ def seconds(command: list[str], repeats: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--repeats", type=int, default=3, help="runs per command (the best counts)")
+    p.add_argument("--repeats", type=checked_type(int, positive), default=3,
+                   help="runs per command (the best counts)")
+    p.add_argument("--out", type=Path, default=OUT, help="JSON file (default bench/startup.json)")
     args = p.parse_args(argv)
+    version = results_version(args.out.parent)
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     paths = sorted({t.split(":")[0].replace(".", "/") + ".py" for t in scripts.values()})
     base = {"python -c pass": seconds([sys.executable, "-c", "pass"], args.repeats),
@@ -39,9 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = {path: seconds([sys.executable, path, "--help"], args.repeats) for path in paths}
     for name, s in {**base, **rows}.items():
         print(f"{name:<36s} {s:6.2f} s  ({s / base['import torch']:.2f} x import torch)")
-    OUT.write_text(json.dumps({"baseline_s": base, "help_s": rows, "repeats": args.repeats},
-                              indent=2) + "\n")
-    print(f"wrote {OUT.relative_to(ROOT)}")
+    write_json(args.out, {"baseline_s": base, "help_s": rows, "repeats": args.repeats,
+                          "code_version": version, "load_average": os.getloadavg(),
+                          "command": command_line(__file__, argv)})
+    print(f"wrote {args.out}")
     return 0
 
 
