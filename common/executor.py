@@ -123,7 +123,7 @@ def save_result(folder: Path, task: Task, result: Any) -> Any:
     return _unplain(load_checkpoint(result_path(folder, task))["result"])
 
 
-def _call(fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return fn(*args, **kwargs)
 
 
@@ -138,7 +138,7 @@ class LocalExecutor:
 
     def run(self, pending: Sequence[Task], done: Callable[[Task, Any], None]) -> None:
         for task in pending:
-            done(task, _call(task.fn, task.args, task.kwargs))
+            done(task, _call(task.fn, *task.args, **task.kwargs))
 
     def __enter__(self) -> LocalExecutor:
         return self
@@ -186,7 +186,8 @@ class RayExecutor:
         ray = import_ray()
         remote = ray.remote(max_retries=self.config.task_retries,
                             num_cpus=self.config.cpus_per_task)(_call)
-        refs = {remote.remote(t.fn, t.args, t.kwargs): t for t in pending}
+        # arguments at the top level, so that shared ObjectRefs arrive as their objects
+        refs = {remote.remote(t.fn, *t.args, **t.kwargs): t for t in pending}
         while refs:
             ready, _ = ray.wait(list(refs), num_returns=1)
             task = refs.pop(ready[0])
