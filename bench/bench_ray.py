@@ -4,11 +4,12 @@ actors (`alphazero.distributed`), each against the same work in this process.
 
     python bench/bench_ray.py [--quick] [--out results/ray/bench.json]
 
-One local cluster on 127.0.0.1 with --ray-cpus CPUs serves every Ray figure: a sweep task asks
-for all of them (1 worker at a time) or for one (2 at a time). Ray figures are warm (the workers
-and their imports, numba's compiled rules included, are up: one untimed round first); the cold
-costs, starting the cluster and a first round, are reported beside them. On a machine whose two
-vCPUs share about one core, 2 workers cannot beat 1: the ratios measure Ray's overhead there.
+A local cluster on 127.0.0.1 of 1 CPU, then one of 2 CPUs, each task and actor taking one CPU
+(Ray runs a task's torch on as many threads as it has CPUs; two threads are erratic on two shared
+vCPUs). Ray figures are warm (the second round: workers, their imports and numba's compiled rules
+are up); the cold costs, starting the cluster and the first round, are reported beside them. On
+a machine whose two vCPUs share about one core, 2 workers cannot beat 1: the ratios measure
+Ray's overhead there.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ class RayBenchConfig:
     games: int = knob(32, "self-play games per iteration (split over the actors)",
                       check=at_least(2))
     simulations: int = knob(32, "MCTS simulations per self-play move", check=at_least(1))
-    ray_cpus: int = knob(2, "CPUs of the local Ray cluster", check=at_least(1))
     seed: int = knob(0, "seed of the models, data and games", check=at_least(0))
 
 
@@ -124,30 +124,25 @@ def main(argv: list[str] | None = None) -> int:
     base_sp, positions = positions_per_s(in_process, net, 2)
     sweep = {"in_process_s": local, "per_task_s": local / len(tasks)}
     selfplay = {"in_process_positions_per_s": base_sp, "positions": positions}
-    ray_cfg = ExecutorConfig(executor="ray", ray_cpus=cfg.ray_cpus)
-    start = time.perf_counter()
-    with RayExecutor(ray_cfg) as executor:
-        figures["cluster_start_s"] = time.perf_counter() - start
-        for workers in (1, 2):
-            executor.config = replace(ray_cfg, cpus_per_task=cfg.ray_cpus / workers)
+    for workers in (1, 2):  # a local cluster of `workers` CPUs, one task or actor per CPU
+        start = time.perf_counter()
+        with RayExecutor(ExecutorConfig(executor="ray", ray_cpus=workers)) as executor:
+            figures[f"cluster_{workers}_start_s"] = time.perf_counter() - start
             cold = timed_sweep(executor, tasks)
             warm = timed_sweep(executor, tasks)
             sweep[f"ray_{workers}_workers"] = {"cold_s": cold, "warm_s": warm,
                                                "speedup_vs_in_process": local / warm}
-        for actors in (1, 2):
-            actor_cfg = replace(ray_cfg, cpus_per_task=1.0)
             start = time.perf_counter()
-            play = RaySelfPlay(game, net, train, actors, actor_cfg)
+            play = RaySelfPlay(game, net, train, workers, executor.config)
             cold, _ = positions_per_s(play, net, 1)
             warm, _ = positions_per_s(play, net, 2)
-            selfplay[f"ray_{actors}_actors"] = {
+            selfplay[f"ray_{workers}_actors"] = {
                 "cold_positions_per_s": cold, "warm_positions_per_s": warm,
                 "speedup_vs_in_process": warm / base_sp,
                 "first_iteration_s": time.perf_counter() - start}
-            for actor in play.actors:
-                import_ray().kill(actor)
     figures |= {"sweep": sweep, "selfplay": selfplay}
-    print(f"cluster start {figures['cluster_start_s']:.1f} s; {os.cpu_count()} CPUs, load "
+    print(f"cluster start {figures['cluster_1_start_s']:.1f} s (1 CPU), "
+          f"{figures['cluster_2_start_s']:.1f} s (2 CPUs); {os.cpu_count()} CPUs, load "
           f"{figures['load_average'][0]:.1f}")
     print(f"sweep of {cfg.tasks} LLC tasks: in-process {local:.2f} s "
           f"({sweep['per_task_s']:.2f} s a task)")
