@@ -9,9 +9,10 @@ reuses every finished result whose key matches and runs only the rest.
 
 Two executors: `LocalExecutor` (the default) calls the functions one after the other here;
 `RayExecutor` submits them as Ray tasks (`max_retries`, so a task whose worker dies is run
-again), to the cluster at `--address` or to a local one started on 127.0.0.1 for the run and
-shut down after. The driver writes the results, so workers on other machines need no shared
-disk. Ray is imported only when `--executor ray` is asked for.
+again), to the cluster at `--address` or to a one-node cluster started on this machine for the
+run (no dashboard; Ray names the node by the machine's address, not 127.0.0.1, and guards it with
+a token) and shut down after. The driver writes the results, so workers on other machines need
+no shared disk. Ray is imported only when `--executor ray` is asked for.
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ class RayExecutor:
             cfg = self.config
             if cfg.address is None:
                 ray.init(address="local", include_dashboard=False, num_cpus=cfg.ray_cpus,
-                         _node_ip_address="127.0.0.1", log_to_driver=False,
+                         log_to_driver=False,
                          runtime_env={"env_vars": {"PYTHONPATH": str(REPO_ROOT)}})
             else:  # a real cluster: ship this checkout's code to its workers
                 ray.init(address=cfg.address, log_to_driver=False,

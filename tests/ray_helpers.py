@@ -1,6 +1,6 @@
 """Task functions for the executor tests (importable by Ray workers as `tests.ray_helpers`), and
-a driver to kill: `python -m tests.ray_helpers FOLDER EXECUTIONS` runs `slow_tasks` on a local
-Ray cluster of its own."""
+a driver to kill: `python -m tests.ray_helpers FOLDER EXECUTIONS ADDRESS` runs `slow_tasks` on
+the Ray cluster at ADDRESS (its code shipped as a `working_dir`, as on a real cluster)."""
 
 from __future__ import annotations
 
@@ -52,12 +52,16 @@ def slow_tasks(executions: Path, delay: float = 0.0):
     return [Task(f"t{x}", powers, (x, executions, delay), key={"x": x}) for x in range(6)]
 
 
-def main(folder: str, executions: str) -> None:
+def main(folder: str, executions: str, address: str) -> None:
+    import torch  # noqa: F401  (now, not at the first result: results then come one by one)
+
     from common.executor import ExecutorConfig, make_executor, run_tasks
 
-    with make_executor(ExecutorConfig(executor="ray", ray_cpus=1)) as executor:
+    # one task at a time on the 2-CPU cluster, so the driver can be killed between two results
+    config = ExecutorConfig(executor="ray", address=address, cpus_per_task=2)
+    with make_executor(config) as executor:
         run_tasks(executor, slow_tasks(Path(executions), delay=1.0), folder, progress=False)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])
