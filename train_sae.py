@@ -18,6 +18,7 @@ import argparse
 import sys
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from common.config import (
@@ -165,7 +166,7 @@ def _train_grid(args, source, grid, cfgs, ds, layer, acts, acts_path, downstream
                 results, version, device) -> int:
     from common.executor import Task, executor_config, make_executor, run_tasks
     from othello.interp import sae_metrics
-    from sae.grid import flat, run_one
+    from sae.grid import finished, flat, run_one
     from sae.plots import plot_all
     from sae.train import DivergedError
 
@@ -187,7 +188,8 @@ def _train_grid(args, source, grid, cfgs, ds, layer, acts, acts_path, downstream
         tasks = [Task(cfg.name, run_one, (cfg, acts_h, split_h, out, data_info, downstream_h),
                       key={"config": cfg.to_dict(), "data": data_info},
                       kwargs={"progress": inner, "code": version, "device": device,
-                              "log": run.log if run is not None and executor.local else None})
+                              "log": run.log if run is not None and executor.local else None},
+                      check=partial(finished, cfg, out, data_info, warn=False))
                  for cfg in cfgs]
         try:
             results_of = run_tasks(executor, tasks, out / ".tasks", progress=progress,

@@ -51,13 +51,16 @@ class ExecutorConfig:
 class Task:
     """`fn(*args)` under a stable id (a file name); `key` (JSON-able) names what it depends on.
 
-    `fn` must be a module-level function and `args` picklable, so a Ray worker can run it."""
+    `fn` must be a module-level function and `args` picklable, so a Ray worker can run it.
+    `check` (run by the driver) says whether the files a finished result stands for are still
+    intact (e.g. a saved SAE); when it returns something falsy the task runs again."""
 
     id: str
     fn: Callable[..., Any]
     args: tuple = ()
     key: Any = None
     kwargs: dict = field(default_factory=dict)
+    check: Callable[[], Any] | None = None
 
 
 def _key_text(key: Any) -> str:
@@ -225,7 +228,7 @@ def run_tasks(executor: Executor, tasks: Sequence[Task], folder: str | Path,
     results: dict[str, Any] = {}
     for task in tasks:
         found, value = load_result(folder, task)
-        if found:
+        if found and (task.check is None or task.check()):
             results[task.id] = value
     pending = [t for t in tasks if t.id not in results]
     if results:

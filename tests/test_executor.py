@@ -33,13 +33,16 @@ def test_results_come_in_order_and_a_rerun_runs_only_what_is_missing(tmp_path):
         assert a["rng"] == b["rng"] and np.array_equal(a["powers"], b["powers"])
 
 
-def test_a_changed_key_reruns_the_task_and_ids_must_be_unique(tmp_path):
+def test_a_changed_key_or_a_failed_check_reruns_the_task_and_ids_must_be_unique(tmp_path):
     def tasks(key):
         return [Task("a", powers, (2, tmp_path / "ex"), key=key)]
     run_tasks(LocalExecutor(), tasks({"lr": 1}), tmp_path / "out", progress=False)
     run_tasks(LocalExecutor(), tasks({"lr": 1}), tmp_path / "out", progress=False)
     run_tasks(LocalExecutor(), tasks({"lr": 2}), tmp_path / "out", progress=False)
     assert executions(tmp_path / "ex") == {"t2": 2}
+    lost = [Task("a", powers, (2, tmp_path / "ex"), key={"lr": 2}, check=lambda: False)]
+    run_tasks(LocalExecutor(), lost, tmp_path / "out", progress=False)  # its outputs are gone
+    assert executions(tmp_path / "ex") == {"t2": 3}
     with pytest.raises(ValueError, match="repeat"):
         run_tasks(LocalExecutor(), tasks(1) + tasks(1), tmp_path / "out", progress=False)
 

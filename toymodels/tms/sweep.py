@@ -3,8 +3,9 @@ the LLC estimated at every saved checkpoint, and the summaries the sweep reports
 
 Each model has its own dataset of `samples` sparse-uniform vectors (the training set, and the
 data of its LLC, so n_beta = samples / ln samples). The run folder holds the trained trajectory
-(`train.pt`) and one LLC file per sparsity, so an interrupted sweep resumes where it stopped; a
-bad stage file raises `toymodels.stages.StageFileError` (see `toymodels.stages`).
+(`train.pt`; a bad one raises `toymodels.stages.StageFileError`) and one LLC file per sparsity
+(`llc_<s>.pt`, the result of one task of `common.executor`, in-process or on Ray; a bad one is
+redone with a warning), so an interrupted sweep resumes where it stopped.
 """
 
 from __future__ import annotations
