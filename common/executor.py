@@ -202,11 +202,12 @@ Executor = LocalExecutor | RayExecutor
 
 
 def import_ray():
-    """The ray module, or SystemExit with one line saying how to install it."""
+    """The ray module, or exit code 2 with one line saying how to install it."""
     try:
         import ray
     except ImportError:
-        raise SystemExit(f"error: --executor ray: {RAY_MISSING}") from None
+        print(f"error: --executor ray: {RAY_MISSING}", file=sys.stderr)
+        raise SystemExit(2) from None
     return ray
 
 

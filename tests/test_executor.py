@@ -83,3 +83,15 @@ def test_no_entry_point_imports_ray_unless_asked():
     done = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True,
                           text=True)
     assert done.stdout.strip() == "False", done.stderr[-500:]
+
+
+def test_without_ray_the_ray_executor_is_one_line(tmp_path):
+    (tmp_path / "ray").mkdir()  # a `ray` that is not there, as without the extra
+    (tmp_path / "ray" / "__init__.py").write_text("raise ModuleNotFoundError('ray', name='ray')\n")
+    code = ("from common.executor import ExecutorConfig, make_executor\n"
+            "with make_executor(ExecutorConfig(executor='ray')): pass\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          env={"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == ("error: --executor ray: Ray is not installed: pip install -e "
+                                   "'.[ray]' (the optional `ray` extra)")
