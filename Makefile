@@ -1,6 +1,7 @@
 # Two entry points for a fresh machine: `make demo` and `make test`. Both create (or reuse) the
 # virtual environment in .venv and install the pinned requirements into it first: `make demo`
-# the runtime ones only, `make test` also the `dev` and `interop` extras (requirements-dev.txt).
+# the runtime ones only, `make test` also the `dev`, `interop` and `ray` extras
+# (requirements-dev.txt).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python

@@ -19,7 +19,7 @@ import sys
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from alphazero.config import TrainConfig
+from alphazero.config import TrainConfig, WorkersConfig
 from common.config import (
     add_config_flags,
     add_run_flags,
@@ -28,6 +28,7 @@ from common.config import (
     config_from_args,
     knob,
 )
+from common.executor import executor_config, executor_flags, make_executor
 from common.io import REPO_ROOT, results_version, write_json
 from common.process import setup_process
 from common.runs import RunFolderError, check_writable, open_run
@@ -80,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "else <out>/results)")
     add_wandb_flags(p, "the metrics of every iteration")
     add_config_flags(p, RunConfig, presets={"quick": QUICK})
+    add_config_flags(p, WorkersConfig)
+    executor_flags(p)
     return p
 
 
@@ -92,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     config, given = config_from_args(args, RunConfig, QUICK if args.quick else DEFAULT)
     run_dir = args.out or RUNS / ("quick" if args.quick else "default")
     # only the documented default run (no flags but --resume) publishes the pretrained agent
-    publish = args.out is None and not args.quick and args.results is None and not given
+    publish = (args.out is None and not args.quick and args.results is None and not given
+               and not args.selfplay_workers)
     results = args.results or (REPO_ROOT / "results" / "alphazero" if publish
                                else run_dir / "results")
     version = results_version(results)  # before the run: its own outputs dirty the tree
@@ -111,6 +115,7 @@ def _train(args: argparse.Namespace, config: RunConfig, given: dict, run_dir: Pa
     # heavy imports (torch, numba, matplotlib) here, so that --help answers at once
     import torch
 
+    from alphazero.distributed import LocalSelfPlay, RaySelfPlay, workers_for_run
     from alphazero.trainer import CHECKPOINT, RunError, Trainer
     from common.device import resolve_device
     from common.io import CheckpointError, load_checkpoint
@@ -174,7 +179,21 @@ def _train(args: argparse.Namespace, config: RunConfig, given: dict, run_dir: Pa
                             mode=args.wandb_mode)
     trainer.log = lambda m: _report(m, wandb_run)
     trainer.progress = not args.no_progress
-    trainer.run()
+    try:
+        workers = workers_for_run(run_dir, args.selfplay_workers, resuming)
+    except (ValueError, CheckpointError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    executor_cfg = executor_config(args)
+    if executor_cfg.executor != "local" and not workers:
+        print("error: --executor ray needs --selfplay-workers N", file=sys.stderr)
+        return 2
+    with make_executor(executor_cfg) as executor:
+        if workers:
+            trainer.selfplay = (LocalSelfPlay(game, net, trainer.config, workers)
+                                if executor.local else
+                                RaySelfPlay(game, net, trainer.config, workers, executor_cfg))
+        trainer.run()
     _write_results(trainer, results, publish=publish,
                    extra={"eval": config_dict(config.eval),
                           "eval_search": asdict(config.eval_search()), "run": str(run_dir),

@@ -18,6 +18,7 @@ import argparse
 import sys
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from common.config import (
@@ -28,6 +29,7 @@ from common.config import (
     config_from_args,
     knob,
 )
+from common.executor import executor_flags
 from common.io import (
     REPO_ROOT,
     CheckpointError,
@@ -102,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     add_config_flags(parser, grid_cls, presets={"quick": quick})
     add_run_flags(parser, out="SAE folder root (default runs/sae/<acts name>)",
                   quick="a small grid on a small dataset, about a minute", device=True)
-    add_wandb_flags(parser, "the training losses")
+    add_wandb_flags(parser, "the training losses (in-process runs)")
+    executor_flags(parser)
     args = parser.parse_args(argv)
     setup_process()
     from common.device import resolve_device
@@ -161,8 +164,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _train_grid(args, source, grid, cfgs, ds, layer, acts, acts_path, downstream, split, out,
                 results, version, device) -> int:
+    from common.executor import Task, executor_config, make_executor, run_tasks
     from othello.interp import sae_metrics
-    from sae.grid import flat, run_one
+    from sae.grid import finished, flat, run_one
     from sae.plots import plot_all
     from sae.train import DivergedError
 
@@ -178,14 +182,22 @@ def _train_grid(args, source, grid, cfgs, ds, layer, acts, acts_path, downstream
           f"{len(split.test)} held out) -> {out}", flush=True)
     start = time.perf_counter()
     rows = []
-    for cfg in cfgs:
+    with make_executor(executor_config(args)) as executor:
+        acts_h, split_h, downstream_h = (executor.share(x) for x in (acts, split, downstream))
+        inner = executor.local and progress  # a Ray worker shows no bars and logs nowhere
+        tasks = [Task(cfg.name, run_one, (cfg, acts_h, split_h, out, data_info, downstream_h),
+                      key={"config": cfg.to_dict(), "data": data_info},
+                      kwargs={"progress": inner, "code": version, "device": device,
+                              "log": run.log if run is not None and executor.local else None},
+                      check=partial(finished, cfg, out, data_info, warn=False))
+                 for cfg in cfgs]
         try:
-            result = run_one(cfg, acts, split, out, data_info, downstream, progress=progress,
-                             log=run.log if run is not None else None, code=version,
-                             device=device)
+            results_of = run_tasks(executor, tasks, out / ".tasks", progress=progress,
+                                   desc="SAEs")
         except DivergedError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
+    for cfg, result in zip(cfgs, results_of, strict=True):
         rows.append(flat(result))
         r = rows[-1]
         extra = (f" policy-KL recovered (mean abl.) {r['policy_kl_recovered_vs_mean']:.3f}"

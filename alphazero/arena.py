@@ -95,3 +95,32 @@ def play_match(game: Game, policy_a: Policy, policy_b: Policy, games: int,
                        losses=int((a_result < 0).sum()), a_first=a_first, a_result=a_result,
                        a_moves=a_moves, final_states=states if record else None,
                        a_to_move_final=a_to_move if record else None)
+
+
+def merge_results(parts: list[ArenaResult]) -> ArenaResult:
+    """The matches of consecutive slices of openings as one match over all of them, numbered
+    like `play_match` numbers its games (every opening with A first, then every one again)."""
+    pairs = [len(p.a_result) // 2 for p in parts]
+    total, offsets = sum(pairs), np.cumsum([0, *pairs[:-1]])
+    # where game g of part k goes: first halves first, second halves after all first halves
+    where = [np.concatenate([off + np.arange(n), total + off + np.arange(n)])
+             for off, n in zip(offsets, pairs, strict=True)]
+
+    def stack(name: str) -> np.ndarray | None:
+        if any(getattr(p, name) is None for p in parts):
+            return None
+        first = getattr(parts[0], name)
+        out = np.zeros((2 * total, *first.shape[1:]), first.dtype)
+        for p, w in zip(parts, where, strict=True):
+            out[w] = getattr(p, name)
+        return out
+
+    moves = None
+    if all(p.a_moves is not None for p in parts):
+        moves = [(int(w[g]), s, a) for p, w in zip(parts, where, strict=True)
+                 for g, s, a in p.a_moves]
+    return ArenaResult(wins=sum(p.wins for p in parts), draws=sum(p.draws for p in parts),
+                       losses=sum(p.losses for p in parts), a_first=stack("a_first"),
+                       a_result=stack("a_result"), a_moves=moves,
+                       final_states=stack("final_states"),
+                       a_to_move_final=stack("a_to_move_final"))

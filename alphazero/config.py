@@ -55,3 +55,13 @@ class TrainConfig:
         """Cosine decay from `lr` to lr/20 over the run (iteration counts from 1)."""
         frac = (iteration - 1) / max(self.iterations - 1, 1)
         return self.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
+@dataclass(frozen=True)
+class WorkersConfig:
+    """How self-play is split (`alphazero.distributed`; saved with the run, not in TrainConfig,
+    so runs without workers keep their saved configs)."""
+
+    selfplay_workers: int = knob(0, "self-play workers, each playing its share of the games "
+                                 "with seeds of its own (Ray actors with --executor ray); 0: "
+                                 "the trainer plays them itself", check=at_least(0))

@@ -91,6 +91,9 @@ class Trainer:
         self.run_dir = Path(run_dir)
         self.eval_hook, self.log = eval_hook, log
         self.progress = True  # tqdm bars for self-play and training
+        # None: self-play here from self.rng; else (net, iteration, progress) -> (Examples,
+        # SelfPlayStats), e.g. workers on Ray actors (alphazero.distributed)
+        self.selfplay: Callable | None = None
         # every random draw of the loop comes from this generator (the network's initial
         # weights are the caller's); the global torch RNG is process state and is left alone
         self.rng = np.random.default_rng(config.seed)
@@ -181,10 +184,13 @@ class Trainer:
         evaluate = CachedEvaluator(network_evaluator(self.game, self.net))
         with tqdm(total=cfg.games_per_iteration, desc=f"iter {it}/{cfg.iterations} self-play",
                   unit="game", leave=False, disable=not self.progress) as bar:
-            data, sp = self_play(self.game, evaluate, cfg.games_per_iteration,
-                                 cfg.concurrent_games, cfg.search,
-                                 cfg.temperature_plies, self.rng, progress=bar.update,
-                                 search_value_weight=cfg.search_value_weight)
+            if self.selfplay is not None:
+                data, sp = self.selfplay(self.net, it, bar.update)
+            else:
+                data, sp = self_play(self.game, evaluate, cfg.games_per_iteration,
+                                     cfg.concurrent_games, cfg.search,
+                                     cfg.temperature_plies, self.rng, progress=bar.update,
+                                     search_value_weight=cfg.search_value_weight)
         self.buffer.add(data)
 
         previous = copy.deepcopy(self.net.state_dict()) if cfg.gate_games else None

@@ -13,7 +13,8 @@ perfect-play oracle (keeps the outcome? discs given away?); and two games agains
 the start position, the agent Black and White. Prints a table and writes
 results/alphazero/strength.json (refused from a tree with uncommitted changes: committed figures
 come from committed code). The oracle's proofs go to its cache (runs/oracle/), so a rerun of the
-same games is quick.
+same games is quick. With --batch-openings N the games are split into tasks of N openings (own
+seeds) that run in this process or on Ray (--executor ray): the same results either way.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from common.config import (
     config_from_args,
     knob,
 )
+from common.executor import executor_config, executor_flags, make_executor
 from common.io import REPO_ROOT, CheckpointError, command_line, results_version, write_json
 from common.process import setup_process
 from othello.az.accuracy import describe
@@ -42,6 +44,7 @@ from othello.az.agent import PRETRAINED, AlphaZeroPlayer
 from othello.az.evaluation import (
     ENDGAME_SEED,
     EvalConfig,
+    batched_match_results,
     endgame_cache,
     endgame_scores,
     endgame_set,
@@ -64,6 +67,17 @@ class StrengthConfig:
     seed: int = knob(7, "seed of the openings and tie-breaks", check=at_least(0))
 
 
+@dataclass(frozen=True)
+class BatchConfig:
+    """How the matches are split into tasks (`common.executor`); not part of the results."""
+
+    batch_openings: int = knob(0, "openings (each played with both colours) per task; 0: one "
+                               "match per opponent in this process, as before (batched games, "
+                               "on any executor, are other games)", check=at_least(0))
+    tasks: Path = knob(REPO_ROOT / "runs" / "strength" / "tasks", "where finished batches are "
+                       "kept (a rerun reuses them)")
+
+
 DEFAULT = StrengthConfig()
 QUICK = replace(DEFAULT, eval=replace(DEFAULT.eval, games=4, endgames=6, judged_games=0))
 
@@ -73,9 +87,15 @@ def main(argv: list[str] | None = None) -> int:
     add_run_flags(p, out="JSON file of the results (default results/alphazero/strength.json)",
                   quick="4 games per opponent and 6 endgames")
     add_config_flags(p, StrengthConfig, presets={"quick": QUICK})
+    add_config_flags(p, BatchConfig)
+    executor_flags(p)
     args = p.parse_args(argv)
     setup_process(plots=False)
     cfg, _ = config_from_args(args, StrengthConfig, QUICK if args.quick else DEFAULT)
+    batch, _ = config_from_args(args, BatchConfig, BatchConfig())
+    executor_cfg = executor_config(args)
+    if executor_cfg.executor != "local" and not batch.batch_openings:
+        p.error("--executor ray needs --batch-openings N (the games split into tasks)")
     try:
         net, ckpt = load_model(cfg.checkpoint)
     except (CheckpointError, FileNotFoundError) as exc:
@@ -88,9 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     player = AlphaZeroPlayer(net, cfg.search)
     start = time.perf_counter()
     try:
-        results = match_results(player, cfg.eval.opponents, cfg.eval.games, rng,
-                                cfg.eval.opening_plies, distinct=True,
-                                record=cfg.eval.judged_games > 0)
+        if batch.batch_openings:
+            with make_executor(executor_cfg) as executor:
+                results = batched_match_results(
+                    player, cfg.eval.opponents, cfg.eval.games, rng, cfg.eval.opening_plies,
+                    batch.batch_openings, executor, batch.tasks, cfg.seed,
+                    record=cfg.eval.judged_games > 0, progress=not args.no_progress)
+        else:
+            results = match_results(player, cfg.eval.opponents, cfg.eval.games, rng,
+                                    cfg.eval.opening_plies, distinct=True,
+                                    record=cfg.eval.judged_games > 0)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -132,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
                      "move_accuracy": judged,
                      "code_version": version, "targets": TARGETS,
                      "command": command_line(__file__, argv),
+                     **({"batch_openings": batch.batch_openings} if batch.batch_openings
+                        else {}),
                      "seconds": time.perf_counter() - start})
     return 0
 

@@ -128,27 +128,39 @@ def expand(grid: Any) -> list[TrainConfig]:
     return sorted(cfgs, key=lambda c: c.n_features)
 
 
+def finished(cfg: TrainConfig, out: Path, data_info: dict, warn: bool = True) -> dict | None:
+    """The metrics.json of a saved SAE trained with this config on this data, else None (a
+    corrupt metrics.json is None, with a warning unless `warn` is False)."""
+    from sae.archs import saved
+
+    folder = out / cfg.name
+    done = folder / "metrics.json"
+    if not (done.is_file() and saved(folder)):
+        return None
+    try:
+        old = read_json(done)
+    except CorruptFileError as e:
+        if warn:
+            print(f"warning: {e}; retraining {cfg.name}", file=sys.stderr)
+        return None
+    config = json.loads(json.dumps(cfg.to_dict()))  # as it reads back from JSON
+    return old if old.get("config") == config and old.get("data") == data_info else None
+
+
 def run_one(cfg: TrainConfig, acts: np.ndarray, split: Split, out: Path, data_info: dict,
             downstream: Downstream | None = None, progress: bool = True,
             log: Callable[[dict], None] | None = None, code: str = "unknown",
             device: str = "cpu") -> dict:
     """Train and evaluate one SAE (or reuse a finished one); returns its metrics.json content."""
-    from sae.archs import saved
     from sae.evaluate import evaluate
     from sae.train import train_sae
 
     folder = out / cfg.name
-    done = folder / "metrics.json"
     config = json.loads(json.dumps(cfg.to_dict()))  # as it reads back from JSON
-    if done.is_file() and saved(folder):
-        try:
-            old = read_json(done)
-        except CorruptFileError as e:
-            print(f"warning: {e}; retraining {cfg.name}", file=sys.stderr)
-            old = {}
-        if old.get("config") == config and old.get("data") == data_info:
-            say_reused(f"SAE {cfg.name} (same config and data)", folder)
-            return old
+    old = finished(cfg, out, data_info)
+    if old is not None:
+        say_reused(f"SAE {cfg.name} (same config and data)", folder)
+        return old
     start = time.perf_counter()
     sae, history = train_sae(cfg, acts, split, progress=progress, log=log, device=device)
     seconds = time.perf_counter() - start
@@ -158,7 +170,7 @@ def run_one(cfg: TrainConfig, acts: np.ndarray, split: Split, out: Path, data_in
     result = {"config": config, "data": data_info, "train_seconds": seconds,
               "tokens_per_s": cfg.steps * cfg.batch_size / seconds, "history": history,
               **evaluate(sae, acts, split.test, downstream, seed=cfg.seed)}
-    write_json(done, result)
+    write_json(folder / "metrics.json", result)
     return result
 
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from common.config import add_config_flags, add_run_flags, config_dict, config_from_args
+from common.executor import executor_config, executor_flags, make_executor
 from common.io import REPO_ROOT, results_version, write_json
 from common.process import setup_process
 from common.runs import RunFolderError, check_writable, open_run
@@ -31,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", type=Path, default=None,
                         help="checkpoint folder (default runs/persian_rug[/quick]); a rerun "
                              "resumes from it")
-    add_wandb_flags(parser, "the training losses")
+    add_wandb_flags(parser, "the training losses (in-process runs)")
+    executor_flags(parser)
     args = parser.parse_args(argv)
     cfg, given = config_from_args(args, PersianRugConfig, QUICK if args.quick else DEFAULT)
 
@@ -68,8 +70,10 @@ def _run(args: argparse.Namespace, cfg, run_dir: Path, out: Path) -> int:
     run = maybe_wandb(args.wandb, "persian_rug", config_dict(cfg) | {"quick": args.quick},
                       mode=args.wandb_mode)
     start = time.perf_counter()
-    summary = redo_bad_stages(lambda: run_experiment(
-        cfg, run_dir, progress=not args.no_progress, log=run.log if run is not None else None))
+    with make_executor(executor_config(args)) as executor:
+        summary = redo_bad_stages(lambda: run_experiment(
+            cfg, run_dir, progress=not args.no_progress,
+            log=run.log if run is not None else None, executor=executor))
     r_main, p_main = 0.25, 0.045
     summary["gap_r0.25"] = gap_table(summary["trained"], r_main)
     out.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from common.config import (
     config_dict,
     config_from_args,
 )
+from common.executor import executor_config, executor_flags, make_executor
 from common.io import REPO_ROOT, results_version
 from common.process import setup_process
 from common.runs import RunFolderError, check_writable, open_run
@@ -33,6 +34,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Spars
                    help="trained trajectories and LLC stages, for resuming "
                         "(default runs/toymodels/sweep; with --quick runs/toymodels/quick_run)")
     add_wandb_flags(p, "the summary")
+    executor_flags(p)
     args = p.parse_args(argv)
     cfg, given = config_from_args(args, SparsitySweepConfig, QUICK if args.quick else DEFAULT)
     try:
@@ -69,7 +71,9 @@ def _sweep(args: argparse.Namespace, cfg: SparsitySweepConfig, version: str) -> 
     run = maybe_wandb(args.wandb, "toymodels-sweep", config_dict(cfg),
                       mode=args.wandb_mode)
     start = time.perf_counter()
-    result = redo_bad_stages(lambda: run_sweep(cfg, args.run_dir, progress=not args.no_progress))
+    with make_executor(executor_config(args)) as executor:
+        result = redo_bad_stages(lambda: run_sweep(cfg, args.run_dir, progress=not args.no_progress,
+                                                   executor=executor))
     summary = write_report(result, cfg, args.out,
                            {"seed": cfg.seed, "quick": args.quick, "code_version": version,
                             "script": "scripts/sweep_sparsity.py"})

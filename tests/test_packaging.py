@@ -1,5 +1,5 @@
 """The install files agree: pyproject's runtime dependencies are exactly requirements.txt's pins
-(what `make demo` installs), its dev and interop extras exactly requirements-dev.txt's (what
+(what `make demo` installs), its dev, interop and ray extras exactly requirements-dev.txt's (what
 `make test` adds), test tools are not runtime dependencies, and torch keeps its CPU-wheel pin."""
 
 import re
@@ -26,11 +26,11 @@ def test_runtime_dependencies_are_the_pinned_requirements() -> None:
     assert not {"pytest", "ruff", "playwright", "sae-lens"} & names(PROJECT["dependencies"])
 
 
-def test_dev_and_interop_extras_are_the_dev_requirements() -> None:
+def test_dev_interop_and_ray_extras_are_the_dev_requirements() -> None:
     extras = PROJECT["optional-dependencies"]
-    dev = dict(s.split("==") for s in extras["dev"] + extras["interop"])
+    dev = dict(s.split("==") for s in extras["dev"] + extras["interop"] + extras["ray"])
     assert dev == pins("requirements-dev.txt")
-    assert {"pytest", "ruff", "playwright"} <= set(dev) and "sae-lens" in dev
+    assert {"pytest", "ruff", "playwright"} <= set(dev) and "sae-lens" in dev and "ray" in dev
 
 
 def test_make_test_installs_the_dev_requirements() -> None:

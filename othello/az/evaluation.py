@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from alphazero.arena import ArenaResult, play_match, random_openings
+from alphazero.arena import ArenaResult, merge_results, play_match, random_openings
 from alphazero.evaluators import network_evaluator
 from alphazero.mcts import SearchConfig
 from common.io import REPO_ROOT, CorruptFileError, read_json, say_reused, write_json
@@ -173,6 +173,65 @@ def match_results(player: AlphaZeroPlayer, opponents: tuple[str, ...], games: in
                                classic_policy(opponent, size, rng), games, opening_plies, rng,
                                openings=openings, record=record)
     return out
+
+
+def play_openings(model: tuple[dict, dict], search: SearchConfig, spec: str,
+                  openings: np.ndarray, seed: tuple[int, ...], record: bool) -> dict:
+    """A match of the network (config, weights) against `spec` from `openings`, both colours,
+    its random draws from `seed`: one task of `batched_match_results` (fields of ArenaResult)."""
+    from dataclasses import asdict
+
+    from othello.az.model import NetConfig, PolicyValueNet
+
+    config, weights = model
+    net = PolicyValueNet(NetConfig(**config))
+    net.load_state_dict(weights)
+    player, rng = AlphaZeroPlayer(net, search), np.random.default_rng(seed)
+    size = player.game.size
+    result = play_match(player.game, player.policy(rng),
+                        classic_policy(make_player(spec, size), size, rng), 2 * len(openings),
+                        0, rng, openings=openings, record=record)
+    return asdict(result)
+
+
+def batched_match_results(player: AlphaZeroPlayer, opponents: tuple[str, ...], games: int,
+                          rng: np.random.Generator, opening_plies: int, batch: int,
+                          executor, folder: Path, seed: int, record: bool = False,
+                          progress: bool = True) -> dict[str, ArenaResult]:
+    """`match_results` with distinct openings, the games split into tasks of `batch` openings
+    (both colours) on `executor` (`common.executor`), each seeded by (seed, opponent, batch):
+    the same results in this process and on Ray, but other games than one unbatched match."""
+    from dataclasses import asdict
+
+    from common.executor import Task, run_tasks
+
+    size = player.game.size
+    openings = distinct_openings(size, (games + 1) // 2, opening_plies, rng)
+    net = player.net
+    model = executor.share((asdict(net.config), {k: v.cpu() for k, v in
+                                                  net.state_dict().items()}))
+    search = player.config
+    slices = [openings[i:i + batch] for i in range(0, len(openings), batch)]
+    key = {"search": asdict(search), "games": games, "opening_plies": opening_plies,
+           "record": record, "weights": _weights_digest(net)}
+    tasks = [Task(f"{spec.replace(':', '_')}_{b:04d}", play_openings,
+                  (model, search, spec, part, (seed, o, b), record),
+                  key={**key, "opponent": spec, "batch": b, "seed": seed,
+                       "openings": part.tolist()})
+             for o, spec in enumerate(opponents) for b, part in enumerate(slices)]
+    done = iter(run_tasks(executor, tasks, folder, progress=progress, desc="match batches"))
+    return {spec: merge_results([ArenaResult(**next(done)) for _ in slices])
+            for spec in opponents}
+
+
+def _weights_digest(net: torch.nn.Module) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name, tensor in sorted(net.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 def judged_summary(result: ArenaResult, games: int, size: int,

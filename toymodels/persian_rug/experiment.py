@@ -17,6 +17,7 @@ import torch
 from tqdm import tqdm
 
 from common.config import knob, positive
+from common.executor import Executor, LocalExecutor, Task, run_tasks
 from toymodels.persian_rug.models import (
     antipodal_pairs_w,
     fit_scale_bias,
@@ -200,11 +201,26 @@ def analytic_curves(rs: list[float], ps: list[float]) -> list[dict]:
     return out
 
 
-def run_experiment(cfg: PersianRugConfig, run_dir: Path, progress: bool = True, log=None) -> dict:
-    """Everything behind the plots: trained points, Hadamard points, analytic curves."""
-    trained = []
-    for job in tqdm(cfg.parsed_jobs, desc="training jobs", disable=not progress):
-        trained += run_job(job, cfg, run_dir, progress=progress, log=log)
+def job_tasks(cfg: PersianRugConfig, run_dir: Path, progress: bool = True, log=None
+              ) -> list[Task]:
+    """One task per training job (`run_job`); its result depends on the job and the knobs of
+    the measurements, its checkpoint lies in `run_dir` on the machine that runs it."""
+    key = {k: getattr(cfg, k) for k in ("lr_scale", "seed", "eval_samples", "diag_samples")}
+    return [Task(_ckpt_name(job, cfg).removesuffix(".pt"), run_job, (job, cfg, run_dir),
+                 key={"job": job.spec(), **key}, kwargs={"progress": progress, "log": log})
+            for job in cfg.parsed_jobs]
+
+
+def run_experiment(cfg: PersianRugConfig, run_dir: Path, progress: bool = True, log=None,
+                   executor: Executor | None = None) -> dict:
+    """Everything behind the plots: trained points (one task per job on `executor`, in this
+    process by default), Hadamard points, analytic curves."""
+    executor = executor or LocalExecutor()
+    inner = executor.local and progress  # a Ray worker shows no bars and logs nowhere
+    tasks = job_tasks(cfg, run_dir, progress=inner, log=log if executor.local else None)
+    trained = [point for points in run_tasks(executor, tasks, run_dir / "jobs",
+                                             progress=progress, desc="training jobs")
+               for point in points]
     grid = [(n, r, p) for n in cfg.hadamard_ns for r in cfg.hadamard_rs for p in cfg.hadamard_ps
             if round(r * n) >= 1]
     hadamard = [run_hadamard(n, r, p, cfg)

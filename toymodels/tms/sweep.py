@@ -3,8 +3,9 @@ the LLC estimated at every saved checkpoint, and the summaries the sweep reports
 
 Each model has its own dataset of `samples` sparse-uniform vectors (the training set, and the
 data of its LLC, so n_beta = samples / ln samples). The run folder holds the trained trajectory
-(`train.pt`) and one LLC file per sparsity, so an interrupted sweep resumes where it stopped; a
-bad stage file raises `toymodels.stages.StageFileError` (see `toymodels.stages`).
+(`train.pt`; a bad one raises `toymodels.stages.StageFileError`) and one LLC file per sparsity
+(`llc_<s>.pt`, the result of one task of `common.executor`, in-process or on Ray; a bad one is
+redone with a warning), so an interrupted sweep resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from common.config import ConfigError, knob, nonnegative, positive
+from common.executor import Executor, LocalExecutor, Task, run_tasks
 from common.io import save_checkpoint, say_reused
 from toymodels.data import sparse_uniform
 from toymodels.stages import load_stage
@@ -130,8 +131,18 @@ def _cached(path: Path, config: dict) -> dict | None:
     return obj if obj is not None and obj.get("config") == config else None
 
 
-def run_sweep(cfg: SparsitySweepConfig, run_dir: Path, progress: bool = True) -> SweepResult:
-    """Train all models in one batch, then estimate LLCs per sparsity (resumable stages)."""
+def llc_of(W: torch.Tensor, b: torch.Tensor, data: torch.Tensor, sgld: SGLDConfig) -> dict:
+    """One sparsity's LLC estimates (a task of the sweep: `common.executor`)."""
+    start = time.perf_counter()
+    est = llc_batched(W, b, data, sgld)
+    return {"mean": est.mean.float(), "std": est.std.float(),
+            "seconds": time.perf_counter() - start}
+
+
+def run_sweep(cfg: SparsitySweepConfig, run_dir: Path, progress: bool = True,
+              executor: Executor | None = None) -> SweepResult:
+    """Train all models in one batch, then estimate LLCs per sparsity: one task each, on
+    `executor` (in this process by default); every stage resumes."""
     run_dir.mkdir(parents=True, exist_ok=True)
     config = asdict(cfg)
     data = make_data(cfg)
@@ -149,20 +160,16 @@ def run_sweep(cfg: SparsitySweepConfig, run_dir: Path, progress: bool = True) ->
     llc = torch.zeros(trained["loss"].shape)
     llc_std = torch.zeros_like(llc)
     seconds = {"train": trained["seconds"], "llc": 0.0}
-    for s in tqdm(range(len(cfg.sparsities)), desc="LLC per sparsity", disable=not progress):
-        sel = (sparsity_index == s).nonzero().squeeze(1)
-        path = run_dir / f"llc_{s}.pt"
-        done = _cached(path, config)
-        if done is not None:
-            say_reused(f"LLC estimates for sparsity {cfg.sparsities[s]:.3f}", path)
-        else:
-            start = time.perf_counter()
-            est = llc_batched(trained["W"][:, sel], trained["b"][:, sel], data[sel], cfg.sgld)
-            done = {"config": config, "mean": est.mean.float(), "std": est.std.float(),
-                    "seconds": time.perf_counter() - start}
-            save_checkpoint(path, done)
-        llc[:, sel], llc_std[:, sel] = done["mean"], done["std"]
-        seconds["llc"] += done["seconds"]
+    selections = [(sparsity_index == s).nonzero().squeeze(1) for s in range(len(cfg.sparsities))]
+    tasks = [Task(f"llc_{s}", llc_of, (trained["W"][:, sel].clone(), trained["b"][:, sel].clone(),
+                                        data[sel].clone(), cfg.sgld),
+                  key={"config": config, "sparsity_index": s})
+             for s, sel in enumerate(selections)]
+    done = run_tasks(executor or LocalExecutor(), tasks, run_dir, progress=progress,
+                     desc="LLC per sparsity")
+    for sel, est in zip(selections, done, strict=True):
+        llc[:, sel], llc_std[:, sel] = est["mean"], est["std"]
+        seconds["llc"] += est["seconds"]
     return SweepResult(trained["steps"], trained["W"], trained["b"], trained["loss"], llc,
                        llc_std, sparsity_index, init_index, seconds)
 
