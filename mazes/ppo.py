@@ -36,7 +36,7 @@ class PPOConfig:
 
     envs: int = knob(64, "mazes played in parallel", check=at_least(1))
     rollout: int = knob(64, "steps per environment per update", check=at_least(1))
-    updates: int = knob(15, "PPO updates", check=at_least(1))
+    updates: int = knob(30, "PPO updates", check=at_least(1))
     epochs: int = knob(4, "passes over each rollout", check=at_least(1))
     minibatches: int = knob(32, "minibatches per pass", check=at_least(1))
     lr: float = knob(1e-2, "Adam learning rate (annealed linearly to 0)", check=positive)

@@ -42,7 +42,7 @@ class MazeTrajectoryConfig:
     """The two training runs and the misgeneralisation test."""
 
     run: RunConfig = RunConfig()
-    corner_updates: int = knob(10, "PPO updates of the corner-trained agent", check=at_least(1))
+    corner_updates: int = knob(20, "PPO updates of the corner-trained agent", check=at_least(1))
     test_mazes: int = knob(1000, "fresh test mazes per condition", check=at_least(1))
 
 
