@@ -6,8 +6,9 @@
 
 Writes the run folder --out (runs/alphazero/default, or runs/alphazero/quick with --quick:
 checkpoint.pt, metrics.jsonl, log-spaced checkpoints/) and, at the end, figures + summary.json to
---results (results/alphazero for the default run, where the final network is also saved as
-agent.pt: the project's pretrained agent; <run>/results with --quick or a custom --out).
+--results (results/alphazero for the default run with no settings typed, where the final
+network is also saved as agent.pt: the project's pretrained agent; else <run>/results). The run
+folder is locked while it runs; --restart deletes it only if it holds a run.
 """
 
 from __future__ import annotations
@@ -18,11 +19,7 @@ import sys
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-import numpy as np
-import torch
-
-from alphazero.plots import plot_losses, plot_strength
-from alphazero.trainer import CHECKPOINT, RunError, TrainConfig, Trainer
+from alphazero.config import TrainConfig
 from common.config import (
     add_config_flags,
     add_run_flags,
@@ -31,23 +28,11 @@ from common.config import (
     config_from_args,
     knob,
 )
-from common.io import REPO_ROOT, CheckpointError, load_checkpoint, results_version, write_json
+from common.io import REPO_ROOT, results_version, write_json
 from common.process import setup_process
-from common.tracking import maybe_wandb
-from othello.az.agent import PRETRAINED
-from othello.az.evaluation import (
-    ENDGAME_METRICS,
-    ENDGAME_SEED,
-    EvalConfig,
-    endgame_cache,
-    endgame_set,
-    headline,
-    make_eval_hook,
-    strength_series,
-)
-from othello.az.game import OthelloGame
-from othello.az.model import NetConfig, PolicyValueNet, save_model
-from othello.players.registry import PlayerSpecError, make_player
+from common.runs import RunFolderError, check_writable, open_run
+from common.tracking import add_wandb_flags, maybe_wandb
+from othello.az.config import EvalConfig, NetConfig
 
 RUNS = REPO_ROOT / "runs" / "alphazero"
 
@@ -82,16 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_run_flags(p, out="the run folder; default runs/alphazero/default, or "
                   "runs/alphazero/quick with --quick",
-                  quick="a tiny run of about a minute, for demos and tests")
+                  quick="a tiny run of about a minute, for demos and tests", device=True)
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true",
                        help="continue the run from its checkpoint (its saved settings apply)")
     again.add_argument("--restart", action="store_true",
-                       help="delete an existing run in --out and start it over")
+                       help="delete the run in --out and start it over (only a folder that "
+                            "holds a run is deleted)")
     p.add_argument("--results", type=Path, default=None,
                    help="where figures and summary go (default: results/alphazero for the "
-                        "default run, which also writes agent.pt there; else <out>/results)")
-    p.add_argument("--wandb", action="store_true", help="also log to wandb (offline)")
+                        "default run with no settings typed, which also writes agent.pt there; "
+                        "else <out>/results)")
+    add_wandb_flags(p, "the metrics of every iteration")
     add_config_flags(p, RunConfig, presets={"quick": QUICK})
     return p
 
@@ -100,15 +87,38 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_process()
+    from alphazero.trainer import CHECKPOINT  # after parsing: --help answers at once
+
     config, given = config_from_args(args, RunConfig, QUICK if args.quick else DEFAULT)
     run_dir = args.out or RUNS / ("quick" if args.quick else "default")
-    publish = args.out is None and not args.quick and args.results is None
+    # only the documented default run (no flags but --resume) publishes the pretrained agent
+    publish = args.out is None and not args.quick and args.results is None and not given
     results = args.results or (REPO_ROOT / "results" / "alphazero" if publish
                                else run_dir / "results")
     version = results_version(results)  # before the run: its own outputs dirty the tree
+    try:
+        lock = open_run(run_dir, "alphazero", restart=args.restart, own_files=(CHECKPOINT,))
+        check_writable(results, "--results folder")
+    except RunFolderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with lock:
+        return _train(args, config, given, run_dir, results, publish, version)
 
-    if args.restart and run_dir.exists():
-        shutil.rmtree(run_dir)
+
+def _train(args: argparse.Namespace, config: RunConfig, given: dict, run_dir: Path,
+           results: Path, publish: bool, version: str) -> int:
+    # heavy imports (torch, numba, matplotlib) here, so that --help answers at once
+    import torch
+
+    from alphazero.trainer import CHECKPOINT, RunError, Trainer
+    from common.device import resolve_device
+    from common.io import CheckpointError, load_checkpoint
+    from othello.az.evaluation import ENDGAME_SEED, endgame_cache, endgame_set, make_eval_hook
+    from othello.az.game import OthelloGame
+    from othello.az.model import PolicyValueNet
+    from othello.players.registry import PlayerSpecError, make_player
+
     try:
         resuming = (run_dir / CHECKPOINT).exists()
         if resuming and not args.resume:
@@ -132,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --opponents: {exc}", file=sys.stderr)
         return 2
     torch.manual_seed(config.train.seed)  # the initial weights are part of what the seed fixes
-    game, net = OthelloGame(size), PolicyValueNet(net_config)
+    game, net = OthelloGame(size), PolicyValueNet(net_config).to(resolve_device(args.device))
     endgames = None
     if config.eval.endgames:
         print(f"endgame set: {config.eval.endgames} solver-labelled positions "
@@ -153,10 +163,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # evaluations search like the run itself (its saved search when resuming), without noise
     config = replace(config, net=net_config, train=trainer.config)
+    if publish and (config.net, config.train) != (DEFAULT.net, DEFAULT.train):
+        publish, results = False, run_dir / "results"  # a resumed run trained with other flags
+        print(f"note: {run_dir} was trained with other settings than the default run: its "
+              f"results go to {results}, and results/alphazero stays as it is")
     trainer.eval_hook = make_eval_hook(config.eval, config.eval_search(), endgames,
                                        seed=config.train.seed)
 
-    wandb_run = maybe_wandb(args.wandb, "othello-alphazero", config_dict(config))
+    wandb_run = maybe_wandb(args.wandb, "othello-alphazero", config_dict(config),
+                            mode=args.wandb_mode)
     trainer.log = lambda m: _report(m, wandb_run)
     trainer.progress = not args.no_progress
     trainer.run()
@@ -175,6 +190,8 @@ _EVAL_FLAGS = {"--eval-games", "--opponents", "--endgames", "--eval-opening-plie
 
 
 def _report(metrics: dict, wandb_run) -> None:
+    from othello.az.evaluation import headline
+
     shown = {"policy_loss": metrics["policy_loss"], "value_loss": metrics["value_loss"],
              "selfplay_positions_per_s": metrics["selfplay_positions_per_s"], **headline(metrics)}
     print(f"iter {metrics['iteration']} ({metrics['iteration_seconds']:.0f} s): "
@@ -183,7 +200,14 @@ def _report(metrics: dict, wandb_run) -> None:
         wandb_run.log(metrics, step=metrics["iteration"])
 
 
-def _write_results(trainer: Trainer, results: Path, publish: bool, extra: dict) -> None:
+def _write_results(trainer, results: Path, publish: bool, extra: dict) -> None:
+    import numpy as np
+
+    from alphazero.plots import plot_losses, plot_strength
+    from othello.az.agent import PRETRAINED
+    from othello.az.evaluation import ENDGAME_METRICS, strength_series
+    from othello.az.model import save_model
+
     results.mkdir(parents=True, exist_ok=True)
     plot_losses(trainer.metrics, results / "losses.png")
     plot_strength(trainer.metrics, results / "strength.png", strength_series(trainer.metrics),
@@ -194,11 +218,12 @@ def _write_results(trainer: Trainer, results: Path, publish: bool, extra: dict) 
                "total_seconds": float(np.sum([m["iteration_seconds"] for m in trainer.metrics]))}
     write_json(results / "summary.json", summary)
     if publish:
-        save_model(PRETRAINED, trainer.net, iteration=trainer.iteration, steps=trainer.steps)
+        for path in (PRETRAINED, PRETRAINED.with_suffix(".safetensors")):
+            save_model(path, trainer.net, iteration=trainer.iteration, steps=trainer.steps)
         write_json(PRETRAINED.with_suffix(".json"), summary)
     shutil.copy(trainer.run_dir / "metrics.jsonl", results / "metrics.jsonl")
     print(f"wrote {results}/ (losses.png, strength.png, summary.json"
-          + (", agent.pt)" if publish else ")"))
+          + (", agent.pt, agent.safetensors)" if publish else ")"))
 
 
 if __name__ == "__main__":

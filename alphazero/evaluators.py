@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from alphazero.game import Evaluator, Game
+from common.device import module_device
 
 
 def masked_softmax(logits: np.ndarray, legal: np.ndarray) -> np.ndarray:
@@ -21,13 +22,15 @@ def masked_softmax(logits: np.ndarray, legal: np.ndarray) -> np.ndarray:
 
 
 def network_evaluator(game: Game, net: torch.nn.Module) -> Evaluator:
-    """Evaluate states with a policy-value network: masked-softmax priors and tanh values."""
+    """Evaluate states with a policy-value network: masked-softmax priors and tanh values
+    (on the network's device; the search gets numpy arrays back)."""
 
     def evaluate(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with torch.inference_mode():
-            logits, values = net(torch.from_numpy(game.encode(states)))
-        return (masked_softmax(logits.numpy(), game.legal_actions(states)),
-                values.numpy().astype(np.float32))
+            planes = torch.from_numpy(game.encode(states)).to(module_device(net))
+            logits, values = net(planes)
+        return (masked_softmax(logits.cpu().numpy(), game.legal_actions(states)),
+                values.cpu().numpy().astype(np.float32))
 
     return evaluate
 

@@ -15,7 +15,6 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,74 +23,23 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from alphazero.arena import mcts_policy, play_match
+from alphazero.config import TrainConfig
 from alphazero.evaluators import CachedEvaluator, network_evaluator
 from alphazero.game import Game
-from alphazero.mcts import SearchConfig
 from alphazero.replay import ReplayBuffer
 from alphazero.selfplay import self_play
 from common.config import (
     ConfigError,
-    at_least,
     config_dict,
     config_from_dict,
-    knob,
-    positive,
-    probability,
-    validate,
 )
+from common.device import module_device
 from common.io import atomic_write_bytes, code_version, load_checkpoint, save_checkpoint
 
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.jsonl"
 SNAPSHOTS = "checkpoints"
 SNAPSHOT_KIND = "alphazero-network"  # network-only snapshots: {"config", "model", ...}
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Every knob of a run; saved in its checkpoint, so a resumed run uses the same values.
-
-    `search` is the one search config: self-play uses it as is (root noise included), the arena
-    gate and evaluations use it without the noise (`eval_search`)."""
-
-    iterations: int = knob(80, "self-play/training iterations", check=at_least(1))
-    games_per_iteration: int = knob(256, "self-play games per iteration", check=at_least(1))
-    concurrent_games: int = knob(256, "games advanced together (one batched network call per "
-                                 "simulation)", check=at_least(1))
-    search: SearchConfig = SearchConfig(noise_fraction=0.25)
-    temperature_plies: int = knob(8, "plies sampled in proportion to visits before playing the "
-                                  "most visited move", check=at_least(0))
-    search_value_weight: float = knob(0.0, "blend of the root search value into value targets "
-                                      "(0: the game result)", check=probability)
-    replay_capacity: int = knob(60_000, "positions kept in the replay buffer", check=at_least(1))
-    batch_size: int = knob(256, "training minibatch", check=at_least(1))
-    sample_reuse: float = knob(24.0, "training samples drawn per new self-play position",
-                               check=positive)
-    lr: float = knob(2e-3, "AdamW peak learning rate (cosine-decayed to 1/20 over the run)",
-                     check=positive)
-    weight_decay: float = knob(1e-4, "AdamW weight decay", check=probability)
-    gate_games: int = knob(0, "arena games new vs previous network per iteration (0: no gating, "
-                           "as in AlphaZero)", check=at_least(0))
-    gate_threshold: float = knob(0.55, "score the new network needs in the arena to be kept",
-                                 check=probability)
-    eval_every: int = knob(5, "run the evaluation hook every k iterations (and at the last)",
-                           check=at_least(1))
-    snapshots: int = knob(12, "about how many log-spaced network snapshots to keep",
-                          check=at_least(1))
-    seed: int = knob(0, "random seed (network initialisation, self-play, training)",
-                     check=at_least(0))
-
-    def __post_init__(self):
-        validate(self)
-
-    def eval_search(self) -> SearchConfig:
-        """The search without root noise: the arena gate and evaluations play with this."""
-        return replace(self.search, noise_fraction=0.0)
-
-    def lr_at(self, iteration: int) -> float:
-        """Cosine decay from `lr` to lr/20 over the run (iteration counts from 1)."""
-        frac = (iteration - 1) / max(self.iterations - 1, 1)
-        return self.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
 def snapshot_iterations(iterations: int, count: int) -> set[int]:
@@ -107,7 +55,9 @@ EvalHook = Callable[[torch.nn.Module, int], dict]
 def train_step(net: torch.nn.Module, optimizer: torch.optim.Optimizer, inputs: np.ndarray,
                policies: np.ndarray, values: np.ndarray) -> tuple[float, float]:
     """One gradient step on policy cross-entropy + value MSE; returns the two losses."""
-    inputs, policies, values = (torch.from_numpy(x) for x in (inputs, policies, values))
+    device = module_device(net)
+    inputs, policies, values = (torch.from_numpy(x).to(device)
+                                for x in (inputs, policies, values))
     logits, value = net(inputs)
     policy_loss = -(policies * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
     value_loss = F.mse_loss(value, values)
@@ -164,16 +114,24 @@ class Trainer:
                 "code_version": code_version()}
 
     def save(self) -> None:
+        """The snapshot first, then the checkpoint: a process killed in between redoes this
+        iteration on resume (bit for bit) and rewrites the same snapshot."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        if self._snapshot_due():
+            self.save_snapshot()
         save_checkpoint(self.run_dir / CHECKPOINT, self.state_dict())
         lines = "".join(json.dumps(m) + "\n" for m in self.metrics)
         atomic_write_bytes(self.run_dir / METRICS, lines.encode())
-        if self.iteration in snapshot_iterations(self.config.iterations, self.config.snapshots):
-            self.save_snapshot()
+
+    def _snapshot_due(self) -> bool:
+        return self.iteration in snapshot_iterations(self.config.iterations, self.config.snapshots)
+
+    def _snapshot_path(self) -> Path:
+        return self.run_dir / SNAPSHOTS / f"iter_{self.iteration:04d}.pt"
 
     def save_snapshot(self) -> None:
         last = self.metrics[-1] if self.metrics else {}
-        save_checkpoint(self.run_dir / SNAPSHOTS / f"iter_{self.iteration:04d}.pt",
+        save_checkpoint(self._snapshot_path(),
                         {"kind": SNAPSHOT_KIND, "config": self.net_config,
                          "model": self.net.state_dict(), "iteration": self.iteration,
                          "steps": self.steps, "policy_loss": last.get("policy_loss"),
@@ -202,6 +160,8 @@ class Trainer:
         trainer.iteration, trainer.steps = int(ckpt["iteration"]), int(ckpt["steps"])
         trainer.metrics = json.loads(ckpt["metrics_json"])
         trainer.rng.bit_generator.state = json.loads(ckpt["numpy_rng"])
+        if trainer._snapshot_due() and not trainer._snapshot_path().is_file():
+            trainer.save_snapshot()  # lost by a crash of code that wrote it after the checkpoint
         return trainer
 
     # ---- the loop ----------------------------------------------------------------------------

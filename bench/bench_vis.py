@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             out["screenshot_feature"] = best
             browser.close()
     for k in ("first_feature_s", "switch_cached_s", "jump_new_shard_s", "live_position_s"):
-        out[k.replace("_s", "_vs_index_only")] = out[k] / out["index_only_s"]
+        out[k.removesuffix("_s") + "_vs_index_only"] = out[k] / out["index_only_s"]
     print(f"{sae['id']} ({sae['n_features']} features, {sae['bytes'] / 1e6:.1f} MB, largest "
           f"file {sae['largest_shard'] / 1e3:.0f} kB), medians of {args.repeats}:")
     print(f"  index only (baseline)       {1e3 * out['index_only_s']:7.0f} ms")

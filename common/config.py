@@ -43,7 +43,8 @@ def knob(default: Any, help: str, check: Check | None = None,
     return dataclasses.field(default=default, metadata=meta)
 
 
-# Value checks. Every float check also rejects NaN and infinities.
+# Value checks. Every float check rejects NaN and infinities (and so does a float knob without
+# a check: `finite` is its default).
 def positive(v: float) -> str | None:
     return None if _finite(v) and v > 0 else "expected a finite number > 0"
 
@@ -117,6 +118,8 @@ def _parser_for(kind: Any, check: Check | None, choices: tuple | None) -> tuple[
     if kind is bool:
         return bool, {"action": argparse.BooleanOptionalAction}
     base: Callable[[str], Any] = {int: _int, float: _float, str: str, Path: Path}[kind]
+    if kind is float and check is None:  # no float knob takes NaN or an infinity
+        check = finite
     if choices is not None:
         return _checked(base, check), {"choices": choices}
     return _checked(base, check), {}
@@ -235,13 +238,25 @@ def config_from_args(args: argparse.Namespace, cls: type, base: Any
 
 def validate(config: Any) -> Any:
     """Run every field's check on a config built in code (the CLI checks as it parses)."""
-    for path, f, _ in _leaf_fields(type(config)):
+    for path, f, kind in _leaf_fields(type(config)):
         check, value = f.metadata.get("check"), _get(config, path)
+        if check is None and _is_float(kind):
+            check = finite
         if check is not None and value is not None:
             why = each(check)(value) if isinstance(value, tuple) else check(value)
             if why is not None:
                 raise ConfigError(f"{type(config).__name__}.{'.'.join(path)}: {why}, got {value!r}")
     return config
+
+
+def _is_float(kind: Any) -> bool:
+    """float, float | None, or tuple[float, ...]."""
+    if kind is float:
+        return True
+    args = typing.get_args(kind)
+    if typing.get_origin(kind) is tuple:
+        return bool(args) and args[0] is float
+    return float in args and type(None) in args
 
 
 def config_dict(config: Any) -> dict[str, Any]:

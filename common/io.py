@@ -11,9 +11,10 @@ import os
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:  # torch loads only where a checkpoint is read or written
+    import torch
 
 REPO_ROOT = Path(__file__).resolve().parent.parent  # default home of results/ and runs/
 
@@ -46,8 +47,25 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
 
 
+class CorruptFileError(ValueError):
+    """A JSON file that exists but cannot be read (torn, edited by hand, not JSON)."""
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """The JSON in `path`; CorruptFileError naming the file when it is not valid JSON (a missing
+    file raises FileNotFoundError as usual)."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CorruptFileError(f"{path} is corrupt (not valid JSON: {e}); delete it to rebuild "
+                               "it") from None
+
+
 def save_checkpoint(path: str | os.PathLike, obj: dict[str, Any]) -> None:
     """Atomically `torch.save` a dict of tensors and plain Python values."""
+    import torch
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -67,6 +85,8 @@ class CheckpointError(ValueError):
 
 def load_checkpoint(path: str | os.PathLike, required: tuple[str, ...] = ()) -> dict[str, Any]:
     """Load with `weights_only=True`; raise `CheckpointError` with a one-line reason."""
+    import torch
+
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
@@ -80,6 +100,42 @@ def load_checkpoint(path: str | os.PathLike, required: tuple[str, ...] = ()) -> 
     if missing:
         raise CheckpointError(f"checkpoint {path} lacks {', '.join(missing)}")
     return obj
+
+
+def save_safetensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor],
+                     metadata: dict[str, str] | None = None) -> None:
+    """Atomically write tensors (moved to the CPU, made contiguous) as a safetensors file: a
+    format that loads without executing code, readable by other tools."""
+    from safetensors.torch import save
+
+    cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    atomic_write_bytes(path, save(cpu, metadata=metadata))
+
+
+def load_safetensors(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """(tensors on the CPU, header metadata) of a safetensors file; CheckpointError otherwise."""
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        with safe_open(path, framework="pt", device="cpu") as f:
+            return {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata() or {})  # noqa: SIM118
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"cannot read safetensors file {path}: {type(e).__name__}") from e
+
+
+def check_finite_weights(module: torch.nn.Module, path: str | os.PathLike) -> None:
+    """CheckpointError when a loaded network holds NaN or infinite weights (a diverged run): it
+    would otherwise play or encode garbage without a word."""
+    import torch
+
+    bad = [name for name, t in module.state_dict().items()
+           if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        raise CheckpointError(f"{path}: non-finite weights in {', '.join(bad[:3])}"
+                              f"{' ...' if len(bad) > 3 else ''} (a diverged run?)")
 
 
 def code_version() -> str:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 
 
-def maybe_wandb(enabled: bool, project: str, config: dict):
-    """A wandb run when `enabled` (None otherwise), in the mode WANDB_MODE names.
+def add_wandb_flags(parser: argparse.ArgumentParser, what: str) -> None:
+    """--wandb (log `what`) and --wandb-mode, the same on every entry point that offers wandb."""
+    parser.add_argument("--wandb", action="store_true", help=f"log {what} to wandb")
+    parser.add_argument("--wandb-mode", choices=("online", "offline"), default=None,
+                        help="wandb mode (default: $WANDB_MODE, else offline: no network)")
 
-    WANDB_MODE defaults to "offline" here, so that `--wandb` never needs the network unless the
-    user asks for `WANDB_MODE=online`; wandb is imported only in this case.
-    """
+
+def maybe_wandb(enabled: bool, project: str, config: dict, mode: str | None = None):
+    """A wandb run when `enabled` (None otherwise), in `mode`, else the mode WANDB_MODE names,
+    else "offline", so that `--wandb` never needs the network unless the user asks for online;
+    wandb is imported only when enabled."""
     if not enabled:
         return None
     try:
@@ -19,4 +25,4 @@ def maybe_wandb(enabled: bool, project: str, config: dict):
         raise SystemExit("error: --wandb needs the optional package: "
                          "pip install -e '.[wandb]'") from None
     return wandb.init(project=project, config=config,
-                      mode=os.environ.get("WANDB_MODE", "offline"))
+                      mode=mode or os.environ.get("WANDB_MODE", "offline"))

@@ -14,10 +14,11 @@ import sys
 from pathlib import Path
 
 from common.config import add_config_flags, add_run_flags, config_dict, config_from_args
-from common.io import REPO_ROOT, CheckpointError, code_version
+from common.io import REPO_ROOT, code_version
 from common.process import setup_process
-from common.tracking import maybe_wandb
-from othello.interp.activations import DEFAULT, QUICK, CollectConfig, collect, dataset_name
+from common.runs import RunFolderError
+from common.tracking import add_wandb_flags, maybe_wandb
+from othello.interp.config import DEFAULT, QUICK, CollectConfig, dataset_name
 
 
 def default_out(config: CollectConfig, quick: bool) -> Path:
@@ -29,16 +30,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_config_flags(parser, CollectConfig, presets={"quick": QUICK})
     add_run_flags(parser, out="default runs/activations/<checkpoint stem>[-quick]",
-                  quick=f"{QUICK.positions} positions (seconds)")
-    parser.add_argument("--wandb", action="store_true", help="log the counts offline")
+                  quick=f"{QUICK.positions} positions (seconds)", device=True)
+    add_wandb_flags(parser, "the counts")
     args = parser.parse_args(argv)
     setup_process(plots=False)
     config, _ = config_from_args(args, CollectConfig, QUICK if args.quick else DEFAULT)
     out = args.out or default_out(config, args.quick)
-    run = maybe_wandb(args.wandb, "collect_activations", {**config_dict(config), "out": str(out)})
+    run = maybe_wandb(args.wandb, "collect_activations", {**config_dict(config), "out": str(out)},
+                      mode=args.wandb_mode)
+    from common.device import resolve_device
+    from common.io import CheckpointError
+    from othello.interp.activations import collect
+
     try:
-        meta = collect(config, out, progress=not args.no_progress, code=code_version())
-    except (CheckpointError, ValueError) as e:
+        meta = collect(config, out, progress=not args.no_progress, code=code_version(),
+                       device=resolve_device(args.device))
+    except (CheckpointError, ValueError, RunFolderError) as e:
         parser.exit(2, f"error: {e}\n")
     if run is not None:
         run.log({"count": meta["count"], "seconds": meta["seconds"], **meta["per_source"]})

@@ -17,6 +17,7 @@ import numpy as np
 
 from common.config import add_config_flags, add_run_flags, at_least, config_from_args, knob
 from common.process import setup_process
+from common.runs import RunFolderError, check_file_writable
 from othello.players.match import play_match, write_records
 from othello.players.perfect import PerfectPlayer
 from othello.players.registry import PlayerSpecError, available, make_player
@@ -147,17 +148,25 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         p1, p2 = make_player(cfg.p1, cfg.size), make_player(cfg.p2, cfg.size)
         if cfg.record:  # fail before playing, not after, if the record cannot be written
-            cfg.record.parent.mkdir(parents=True, exist_ok=True)
-            cfg.record.touch()
-    except PlayerSpecError as e:
+            check_file_writable(cfg.record, "--record file")
+    except KeyboardInterrupt:
+        print("\ninterrupted: game abandoned", file=sys.stderr)
+        return 130
+    except (PlayerSpecError, RunFolderError) as e:
         parser.exit(2, f"error: {e}\n")
-    except OSError as e:
-        parser.exit(2, f"error: cannot write --record {cfg.record}: {e.strerror}\n")
     rng = np.random.default_rng(cfg.seed)
-    result, records = play_match(p1, p2, cfg.size, cfg.games, rng, cfg.opening_plies,
-                                 progress=not args.no_progress)
-    if cfg.record:
-        write_records(cfg.record, records)
+    # each game is appended (and flushed) as it ends: a crash or a full disk loses no finished one
+    save = (lambda rec: write_records(cfg.record, [rec])) if cfg.record else None
+    try:
+        result, records = play_match(p1, p2, cfg.size, cfg.games, rng, cfg.opening_plies,
+                                     progress=not args.no_progress, on_game=save)
+    except OSError as e:
+        parser.exit(2, f"error: cannot write --record {cfg.record}: {e.strerror or e} (the games "
+                    "finished before this one are in it)\n")
+    except KeyboardInterrupt:
+        print("\ninterrupted" + (f" (finished games are in {cfg.record})" if cfg.record else ""),
+              file=sys.stderr)
+        return 130
     low, high = result.interval()
     print(f"{p1.name} vs {p2.name} on {cfg.size}x{cfg.size}, {result.games} games "
           f"(colours alternate, {cfg.opening_plies} random opening plies): "

@@ -8,6 +8,7 @@ to fit in memory.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +30,29 @@ def open_acts(path: str | Path) -> np.ndarray:
         acts = np.load(path, mmap_mode="r")
     except (ValueError, OSError) as exc:
         raise ActivationsError(f"cannot read {path} as a .npy array ({exc})") from None
-    if acts.ndim != 2 or acts.shape[0] < 2 or not np.issubdtype(acts.dtype, np.floating):
+    if acts.ndim != 2 or not np.issubdtype(acts.dtype, np.floating):
         raise ActivationsError(f"{path}: expected a float array [N, d], got {acts.dtype} "
                                f"{list(acts.shape)}")
+    if acts.shape[0] < 2 or acts.shape[1] < 1:
+        raise ActivationsError(f"{path}: empty (shape {list(acts.shape)}; need at least 2 rows)")
+    check_values(acts, path)
     return acts
+
+
+def check_values(acts: np.ndarray, path: str | Path, chunk: int = 1 << 16) -> None:
+    """ActivationsError for NaN/Inf or an all-zero array (a broken or unfinished collection);
+    a loud warning when some rows are all zero. Read in chunks, so the memory map stays cheap."""
+    zero_rows = 0
+    for start in range(0, len(acts), chunk):
+        block = np.asarray(acts[start:start + chunk])
+        if not np.isfinite(block).all():
+            row = start + int(np.flatnonzero(~np.isfinite(block).all(axis=1))[0])
+            raise ActivationsError(f"{path}: non-finite values (NaN or Inf), first in row {row}")
+        zero_rows += int((~block.any(axis=1)).sum())
+    if zero_rows == len(acts):
+        raise ActivationsError(f"{path}: every value is zero (an unfinished or broken collection?)")
+    if zero_rows:
+        print(f"warning: {path}: {zero_rows} of {len(acts)} rows are all zero", file=sys.stderr)
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ shared by the architectures that declare a field of that name; the grid is, per 
 and width, the product of its fields' values (settings the architecture says do not `fit` a
 width are skipped).
 
-Each SAE goes to `<out>/<name>/` (sae.pt, meta.json with its config, data and code version,
-metrics.json); a rerun skips every SAE whose metrics.json was written for the same config,
-dataset and split.
+Each SAE goes to `<out>/<name>/` (cfg.json + sae_weights.safetensors in SAELens's layout,
+meta.json with its config, data and code version, metrics.json); a rerun skips every SAE whose
+metrics.json was written for the same config, dataset and split.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import sys
 import time
 import typing
 from collections.abc import Callable
@@ -26,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from common.config import at_least, knob, positive
-from common.io import say_reused, write_json
-from sae.archs import ARCHS
+from common.io import CorruptFileError, read_json, say_reused, write_json
+from sae.archs import ARCHS, saved
 from sae.data import Split
 from sae.evaluate import Downstream, evaluate
 from sae.train import TrainConfig, train_sae
@@ -124,20 +125,25 @@ def expand(grid: Any) -> list[TrainConfig]:
 
 def run_one(cfg: TrainConfig, acts: np.ndarray, split: Split, out: Path, data_info: dict,
             downstream: Downstream | None = None, progress: bool = True,
-            log: Callable[[dict], None] | None = None, code: str = "unknown") -> dict:
+            log: Callable[[dict], None] | None = None, code: str = "unknown",
+            device: str = "cpu") -> dict:
     """Train and evaluate one SAE (or reuse a finished one); returns its metrics.json content."""
     folder = out / cfg.name
     done = folder / "metrics.json"
     config = json.loads(json.dumps(cfg.to_dict()))  # as it reads back from JSON
-    if done.is_file() and (folder / "sae.pt").is_file():
-        old = json.loads(done.read_text())
+    if done.is_file() and saved(folder):
+        try:
+            old = read_json(done)
+        except CorruptFileError as e:
+            print(f"warning: {e}; retraining {cfg.name}", file=sys.stderr)
+            old = {}
         if old.get("config") == config and old.get("data") == data_info:
             say_reused(f"SAE {cfg.name} (same config and data)", folder)
             return old
     start = time.perf_counter()
-    sae, history = train_sae(cfg, acts, split, progress=progress, log=log)
+    sae, history = train_sae(cfg, acts, split, progress=progress, log=log, device=device)
     seconds = time.perf_counter() - start
-    sae.save(folder / "sae.pt", train_config=config)
+    sae.save(folder, train_config=config)
     write_json(folder / "meta.json", {"config": config, "sae": sae.config(),
                                        "data": data_info, "seed": cfg.seed, "code_version": code})
     result = {"config": config, "data": data_info, "train_seconds": seconds,

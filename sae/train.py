@@ -83,6 +83,17 @@ class TrainConfig:
         return out
 
 
+def training_bytes(cfg: TrainConfig, d: int, test_rows: int) -> int:
+    """About the memory one SAE needs: encoder and decoder with their gradients and Adam moments
+    (8 d F floats), a few batch-sized feature tensors and the held-out features (float32)."""
+    f = cfg.n_features
+    return 4 * (8 * d * f + (3 * cfg.batch_size + test_rows + 8192) * f)
+
+
+class DivergedError(ValueError):
+    """Training ended with non-finite weights (too high a learning rate)."""
+
+
 def make_sae(cfg: TrainConfig, acts: np.ndarray, rows: np.ndarray) -> SAE:
     """A freshly initialised SAE with its input scale set from the training rows."""
     d = acts.shape[1]
@@ -107,19 +118,20 @@ def update_since_fired(since_fired: torch.Tensor, features: torch.Tensor) -> tor
 
 
 def train_sae(cfg: TrainConfig, acts: np.ndarray, split: Split, progress: bool = True,
-              log: Callable[[dict], None] | None = None,
-              log_every: int = 50) -> tuple[SAE, list[dict]]:
-    """Train one SAE on `acts[split.train]`; returns the model and a short loss history."""
-    sae = make_sae(cfg, acts, split.train).train()
+              log: Callable[[dict], None] | None = None, log_every: int = 50,
+              device: str | torch.device = "cpu") -> tuple[SAE, list[dict]]:
+    """Train one SAE on `acts[split.train]` on `device`; returns the model (on the CPU, where
+    evaluation and export read it) and a short loss history."""
+    sae = make_sae(cfg, acts, split.train).to(device).train()
     opt = torch.optim.Adam(sae.parameters(), lr=cfg.learning_rate)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg.steps, cfg.decay))
-    since_fired = torch.zeros(cfg.n_features, dtype=torch.long)
+    since_fired = torch.zeros(cfg.n_features, dtype=torch.long, device=sae.scale.device)
     rng = np.random.default_rng(cfg.seed)
     stream = batches(acts, split.train, cfg.batch_size, rng)
     history: list[dict] = []
     bar = tqdm(range(cfg.steps), desc=cfg.name, disable=not progress, leave=False)
     for step in bar:
-        xs = next(stream) * sae.scale
+        xs = next(stream).to(sae.scale.device) * sae.scale
         out = sae.loss(xs, step / cfg.steps, since_fired >= cfg.dead_window)
         opt.zero_grad(set_to_none=True)
         out.loss.backward()
@@ -139,4 +151,7 @@ def train_sae(cfg: TrainConfig, acts: np.ndarray, split: Split, progress: bool =
             bar.set_postfix(loss=f"{row['loss']:.3g}", l0=f"{row['l0_batch']:.1f}")
             if log is not None:
                 log({f"{cfg.name}/{k}": v for k, v in row.items()})
-    return sae.eval(), history
+    if not all(bool(torch.isfinite(p).all()) for p in sae.parameters()):
+        raise DivergedError(f"SAE {cfg.name} diverged (non-finite weights at the end of "
+                            f"training, lr {cfg.learning_rate:g}); lower --lr")
+    return sae.cpu().eval(), history

@@ -34,6 +34,7 @@ from common.io import (
     write_json,
 )
 from common.process import setup_process
+from common.runs import RunFolderError, check_writable
 from mazes.ppo import PPOConfig, RunConfig
 
 
@@ -78,16 +79,6 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, MazeT
     return args, cfg
 
 
-def device_of(choice: str) -> str:
-    import torch
-
-    if choice == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("error: --device cuda, but torch sees no CUDA device")
-    return choice
-
-
 def trained(cfg: RunConfig, run_dir: Path, resume: bool, progress: bool, device: str):
     """A finished run in `run_dir`: reused when its config matches, resumed with --resume,
     trained otherwise; refuses to mix configs in one folder."""
@@ -117,10 +108,13 @@ def main(argv: list[str] | None = None) -> int:
     setup_process()
     try:
         version = results_version(args.out)
-    except DirtyTreeError as e:
+        check_writable(args.out)
+    except (DirtyTreeError, RunFolderError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    device = device_of(args.device)
+    from common.device import resolve_device
+
+    device = str(resolve_device(args.device))
     from mazes.fields import field_logits, net_policy, probe_mazes
     from mazes.misgeneralisation import corner_test, rate
     from mazes.plots import plot_fields

@@ -16,7 +16,8 @@ from pathlib import Path
 from common.config import add_config_flags, add_run_flags, config_dict, config_from_args
 from common.io import REPO_ROOT, results_version, write_json
 from common.process import setup_process
-from common.tracking import maybe_wandb
+from common.runs import RunFolderError, check_writable, open_run
+from common.tracking import add_wandb_flags, maybe_wandb
 from toymodels.persian_rug.experiment import DEFAULT, QUICK, PersianRugConfig
 from toymodels.stages import redo_bad_stages
 
@@ -30,14 +31,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", type=Path, default=None,
                         help="checkpoint folder (default runs/persian_rug[/quick]); a rerun "
                              "resumes from it")
-    parser.add_argument("--wandb", action="store_true", help="log training losses offline")
+    add_wandb_flags(parser, "the training losses")
     args = parser.parse_args(argv)
-    cfg, _ = config_from_args(args, PersianRugConfig, QUICK if args.quick else DEFAULT)
+    cfg, given = config_from_args(args, PersianRugConfig, QUICK if args.quick else DEFAULT)
 
     sub = ("quick",) if args.quick else ()
     run_dir = args.run_dir or REPO_ROOT.joinpath("runs", "persian_rug", *sub)
-    out = args.out or (run_dir / "results" if args.quick
+    # only the documented run (no settings typed) writes the committed results/ by default
+    out = args.out or (run_dir / "results" if args.quick or given
                        else REPO_ROOT / "results" / "persian_rug")
+    try:
+        lock = open_run(run_dir, "persian-rug")
+        check_writable(out)
+    except RunFolderError as e:
+        parser.exit(2, f"error: {e}\n")
+    with lock:
+        return _run(args, cfg, run_dir, out)
+
+
+def _run(args: argparse.Namespace, cfg, run_dir: Path, out: Path) -> int:
     setup_process(threads=1, plots=True)
     import torch
 
@@ -53,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     version = results_version(out)  # before this run's own outputs make the tree look dirty
-    run = maybe_wandb(args.wandb, "persian_rug", config_dict(cfg) | {"quick": args.quick})
+    run = maybe_wandb(args.wandb, "persian_rug", config_dict(cfg) | {"quick": args.quick},
+                      mode=args.wandb_mode)
     start = time.perf_counter()
     summary = redo_bad_stages(lambda: run_experiment(
         cfg, run_dir, progress=not args.no_progress, log=run.log if run is not None else None))

@@ -17,7 +17,8 @@ from pathlib import Path
 from common.config import add_config_flags, add_run_flags, at_least, config_from_args, knob
 from common.io import REPO_ROOT, CheckpointError, results_version
 from common.process import setup_process
-from common.tracking import maybe_wandb
+from common.runs import RunFolderError, check_writable
+from common.tracking import add_wandb_flags, maybe_wandb
 
 DEFAULT_RUN = REPO_ROOT / "runs" / "alphazero" / "default"
 QUICK_RUN = REPO_ROOT / "runs" / "alphazero" / "quick"
@@ -70,7 +71,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Traje
                   "runs/trajectories/quick/<...>",
                   quick="about a minute: fewer probe candidates, probes solved only from "
                         "12 empties, GIFs for the first 3 probes")
-    p.add_argument("--wandb", action="store_true", help="log the summary to wandb (offline)")
+    add_wandb_flags(p, "the summary")
     add_config_flags(p, TrajectoryConfig, presets={"quick": QUICK})
     args = p.parse_args(argv)
     cfg, _ = config_from_args(args, TrajectoryConfig, QUICK if args.quick else DEFAULT)
@@ -159,7 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or base / (kind if kind != "maze" else f"maze/{cfg.run.name}")
     meta = {"seed": cfg.seed, "quick": args.quick, "code_version": results_version(out),
             "argv": sys.argv[1:] if argv is None else argv}
-    run = maybe_wandb(args.wandb, "policy-trajectory", {k: str(v) for k, v in vars(args).items()})
+    try:
+        check_writable(out)
+    except RunFolderError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    run = maybe_wandb(args.wandb, "policy-trajectory", {k: str(v) for k, v in vars(args).items()},
+                      mode=args.wandb_mode)
     try:
         summary = REPORTS[kind](cfg, out, meta, not args.no_progress)
     except (CheckpointError, ValueError) as e:

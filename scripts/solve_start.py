@@ -2,12 +2,15 @@
 Black; 4x4: White 11-3, margin -8) and print a perfect-play line.
 
 Two null-window proofs: value >= V and not value >= V + 1, where V is the expected value (if a
-proof fails, the search goes on from the bound it found until the value is exact). With
-`--workers 2` the two run in two processes. Proven bounds of sub-positions go to the sqlite cache
-as they are found, so an interrupted run resumes; `--fresh` starts from an empty cache.
+proof fails, the search goes on from the bound it found until the value is exact). With one
+worker (the default) they run one after the other in one table, which the perfect line then
+reuses; `--workers 2` runs them in two processes (only worth it on two real cores: this
+machine's 2 vCPUs share one core's throughput). Proven bounds of sub-positions go to the
+sqlite cache as they are found, so an interrupted run resumes; `--fresh` starts from an empty
+cache.
 
     python scripts/solve_start.py --size 4                  # seconds
-    python scripts/solve_start.py --size 6 --workers 2      # writes results/oracle/solve_6x6.json
+    python scripts/solve_start.py --size 6 --fresh   # writes results/oracle/solve_6x6.json
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import subprocess
 import sys
 import threading
@@ -40,14 +44,32 @@ def git_state() -> dict:
     return {"commit": run("rev-parse", "HEAD"), "dirty": bool(run("status", "--porcelain"))}
 
 
+def open_oracle(size: int, cache: str, table_bits: int, split: int, store_min: int) -> Oracle:
+    return Oracle(size, cache_path=cache, seed_paths=[], table_bits=table_bits,
+                  split_empties=split, store_min_empties=store_min)
+
+
 def prove(size: int, cache: str, table_bits: int, split: int, store_min: int,
-          cut: int) -> tuple[bool, int, float]:
-    """One null-window proof at the start in its own oracle: (value >= cut, nodes, seconds)."""
-    start = time.perf_counter()
-    with Oracle(size, cache_path=cache, seed_paths=[], table_bits=table_bits,
-                split_empties=split, store_min_empties=store_min) as oracle:
+          cut: int) -> tuple[bool, int, float, float]:
+    """One null-window proof at the start in its own oracle: (value >= cut, nodes, wall
+    seconds, CPU seconds)."""
+    start, cpu = time.perf_counter(), time.process_time()
+    with open_oracle(size, cache, table_bits, split, store_min) as oracle:
         result = oracle.at_least(Position.start(size), cut)
-        return result, oracle.engine.nodes, time.perf_counter() - start
+        return (result, oracle.engine.nodes, time.perf_counter() - start,
+                time.process_time() - cpu)
+
+
+def prove_both(oracle: Oracle, cuts: list[int]) -> list[tuple[bool, int, float, float]]:
+    """The proofs one after the other in one oracle, so that the second (and the perfect line
+    after them) starts from the first one's table: its best moves order the search."""
+    out = []
+    for cut in cuts:
+        start, cpu, nodes = time.perf_counter(), time.process_time(), oracle.engine.nodes
+        result = oracle.at_least(Position.start(oracle.size), cut)
+        out.append((result, oracle.engine.nodes - nodes, time.perf_counter() - start,
+                    time.process_time() - cpu))
+    return out
 
 
 def export(cache: Path, out: Path, size: int, min_empties: int) -> int:
@@ -128,20 +150,24 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     watcher = threading.Thread(target=watch, args=(str(cache), stop), daemon=True)
     watcher.start()
+    load_before = os.getloadavg()
     t0 = time.perf_counter()
+    oracle = open_oracle(*tasks[0][:5])
     if args.workers == 2:
         with mp.get_context("spawn").Pool(2) as pool:
             proofs = pool.starmap(prove, tasks)
     else:
-        proofs = [prove(*t) for t in tasks]
+        proofs = prove_both(oracle, [t[5] for t in tasks])
     stop.set()
     seconds = time.perf_counter() - t0
-    # exact value (from the two bounds, or more proofs if the expected value was wrong) and a line
-    with Oracle(size, cache_path=cache, seed_paths=[], table_bits=args.table_bits,
-                split_empties=args.split_empties, store_min_empties=store_min) as oracle:
+    # exact value (from the two bounds, or more proofs if the expected value was wrong) and a
+    # line: with one worker, from the proofs' own table
+    with oracle:
+        nodes, line_cpu = oracle.engine.nodes, time.process_time()
         value = oracle.value(Position.start(size))
         line = oracle.principal_variation(Position.start(size))
-        extra_nodes = oracle.engine.nodes
+        extra_nodes = oracle.engine.nodes - nodes
+        line_cpu = time.process_time() - line_cpu
     total = time.perf_counter() - t0
     pos = Position.start(size)
     for m in line:
@@ -153,12 +179,14 @@ def main(argv: list[str] | None = None) -> int:
         "value_ge_expected_plus_1": proofs[1][0],
         "perfect_line": " ".join(move_name(m, size) for m in line),
         "proof_nodes": [p[1] for p in proofs], "proof_seconds": [round(p[2], 1) for p in proofs],
-        "line_nodes": extra_nodes, "wall_seconds": round(total, 1),
+        "proof_cpu_seconds": [round(p[3], 1) for p in proofs], "line_nodes": extra_nodes,
+        "line_cpu_seconds": round(line_cpu, 1), "wall_seconds": round(total, 1),
         "proof_wall_seconds": round(seconds, 1), "workers": args.workers,
         "table_bits": args.table_bits, "table_mib_per_process": 24 * 2**args.table_bits / 2**20,
         "split_empties": args.split_empties, "cache": str(cache),
         "cache_rows_before": rows_before, "cache_rows_after": len(BoundCache(cache, True)),
-        "resumed": rows_before > 0, **git,
+        "resumed": rows_before > 0, "load_average_before": load_before,
+        "load_average_after": os.getloadavg(), **git,
         "command": "python scripts/solve_start.py " + " ".join(sys.argv[1:] if argv is None
                                                                 else argv),
     }

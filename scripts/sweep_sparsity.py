@@ -18,7 +18,8 @@ from common.config import (
 )
 from common.io import REPO_ROOT, results_version
 from common.process import setup_process
-from common.tracking import maybe_wandb
+from common.runs import RunFolderError, check_writable, open_run
+from common.tracking import add_wandb_flags, maybe_wandb
 from toymodels.stages import redo_bad_stages
 from toymodels.tms.sweep import DEFAULT, QUICK, SparsitySweepConfig, check_sweep
 
@@ -31,28 +32,42 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Spars
     p.add_argument("--run-dir", type=Path, default=None,
                    help="trained trajectories and LLC stages, for resuming "
                         "(default runs/toymodels/sweep; with --quick runs/toymodels/quick_run)")
-    p.add_argument("--wandb", action="store_true", help="log the summary to wandb (offline)")
+    add_wandb_flags(p, "the summary")
     args = p.parse_args(argv)
-    cfg, _ = config_from_args(args, SparsitySweepConfig, QUICK if args.quick else DEFAULT)
+    cfg, given = config_from_args(args, SparsitySweepConfig, QUICK if args.quick else DEFAULT)
     try:
         check_sweep(cfg)
     except ConfigError as e:
         p.error(str(e))
-    args.out = args.out or REPO_ROOT / ("runs/toymodels/quick" if args.quick
-                                        else "results/toymodels")
     args.run_dir = args.run_dir or REPO_ROOT / ("runs/toymodels/quick_run" if args.quick
                                                 else "runs/toymodels/sweep")
+    # only the documented sweep (no settings typed) writes the committed results/ by default
+    args.out = args.out or (REPO_ROOT / "runs/toymodels/quick" if args.quick
+                            else args.run_dir / "results" if given
+                            else REPO_ROOT / "results/toymodels")
     return args, cfg
 
 
 def main(argv: list[str] | None = None) -> int:
     args, cfg = parse_args(argv)
     setup_process(threads=1, plots=True)
+    version = results_version(args.out)  # before this run's own outputs make the tree look dirty
+    try:
+        lock = open_run(args.run_dir, "toymodels-sweep")
+        check_writable(args.out)
+    except RunFolderError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    with lock:
+        return _sweep(args, cfg, version)
+
+
+def _sweep(args: argparse.Namespace, cfg: SparsitySweepConfig, version: str) -> int:
     from toymodels.tms.sweep import run_sweep
     from toymodels.tms.sweep_plots import write_report
 
-    version = results_version(args.out)  # before this run's own outputs make the tree look dirty
-    run = maybe_wandb(args.wandb, "toymodels-sweep", config_dict(cfg))
+    run = maybe_wandb(args.wandb, "toymodels-sweep", config_dict(cfg),
+                      mode=args.wandb_mode)
     start = time.perf_counter()
     result = redo_bad_stages(lambda: run_sweep(cfg, args.run_dir, progress=not args.no_progress))
     summary = write_report(result, cfg, args.out,

@@ -80,6 +80,18 @@ def test_resume_after_an_interruption_reproduces_the_uninterrupted_run(tmp_path)
     assert snaps == ["iter_0000.pt", "iter_0001.pt", "iter_0002.pt"]
 
 
+def test_resume_restores_a_snapshot_lost_between_it_and_the_checkpoint(tmp_path):
+    first = _trainer(tmp_path, "run")
+    first.run_iteration()
+    lost = tmp_path / "run" / SNAPSHOTS / "iter_0001.pt"
+    want = load_checkpoint(lost)["model"]
+    lost.unlink()  # as if the process died right after writing checkpoint.pt
+    Trainer.resume(OthelloGame(4), PolicyValueNet(NetConfig(size=4, width=16, blocks=2)),
+                   tmp_path / "run")
+    for key, value in load_checkpoint(lost)["model"].items():
+        torch.testing.assert_close(value, want[key], rtol=0, atol=0)
+
+
 def test_snapshot_iterations_are_log_spaced():
     snaps = sorted(snapshot_iterations(90, 12))
     assert snaps[:3] == [0, 1, 2] and snaps[-1] == 90 and 11 <= len(snaps) <= 13
@@ -210,3 +222,20 @@ def test_search_flags_reach_self_play_and_evaluation():
     quick = parse(["--quick", "--eval-simulations", "30"])
     assert quick.train.search.simulations == 16 and quick.eval_search().simulations == 30
     assert SearchConfig().simulations == train_alphazero.DEFAULT.eval_search().simulations
+
+
+def test_only_the_default_run_publishes_the_agent(tmp_path, monkeypatch, capsys):
+    from tests.bad_inputs import results_hash
+
+    monkeypatch.setattr(train_alphazero, "RUNS", tmp_path)  # the default run folder
+    monkeypatch.setattr("othello.az.evaluation.endgame_set", lambda *a, **k: None)
+    monkeypatch.setenv("ALLOW_DIRTY_RESULTS", "1")
+    before = results_hash()
+    tiny = ["--size", "4", "--net-width", "8", "--net-blocks", "1", "--iterations", "1",
+            "--games-per-iteration", "4", "--concurrent-games", "4", "--simulations", "4",
+            "--eval-games", "0", "--batch-size", "16", "--no-progress"]
+    assert train_alphazero.main(tiny) == 0  # typed settings: results beside the run
+    assert train_alphazero.main(["--resume", "--no-progress"]) == 0  # no flags, but not default
+    assert "trained with other settings" in capsys.readouterr().out
+    assert (tmp_path / "default" / "results" / "summary.json").is_file()
+    assert results_hash() == before

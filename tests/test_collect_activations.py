@@ -127,3 +127,13 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     with pytest.raises(SystemExit):
         collect_main(["--checkpoint", "random", "--layers", "9"])
     assert "--layers must be in 0..4" in capsys.readouterr().err
+
+
+def test_a_short_collection_warns(tmp_path, monkeypatch, capsys):
+    real = activations.collect_positions
+    monkeypatch.setattr(activations, "collect_positions",  # as if every source ran dry early
+                        lambda net, count, rng, **kw: real(net, count // 2, rng, **kw))
+    meta = collect_dataset(_net(width=8), {"checkpoint": "test"}, tmp_path / "ds", 200, [1],
+                           seed=0, progress=False)
+    assert meta["count"] == 100
+    assert "only 100 distinct positions of the 200" in capsys.readouterr().err

@@ -1,10 +1,16 @@
 """Shared helpers: atomic checkpoints with clear errors, argparse types."""
 
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 
 from common.io import CheckpointError, load_checkpoint, save_checkpoint, write_json
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_checkpoint_round_trip_and_no_temp_files(tmp_path):
@@ -72,3 +78,29 @@ def test_atomic_writes_follow_the_umask(tmp_path) -> None:
         os.umask(old)
     assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "b.pt").stat().st_mode & 0o777 == 0o644
+
+
+def test_wandb_mode_comes_from_the_flag_then_wandb_mode_then_offline(monkeypatch):
+    import types
+
+    from common.tracking import maybe_wandb
+
+    calls = []
+    fake = types.SimpleNamespace(init=lambda **kw: calls.append(kw["mode"]) or "run")
+    monkeypatch.setitem(sys.modules, "wandb", fake)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    assert maybe_wandb(False, "p", {}) is None and calls == []
+    assert maybe_wandb(True, "p", {}) == "run"
+    monkeypatch.setenv("WANDB_MODE", "online")
+    maybe_wandb(True, "p", {})
+    maybe_wandb(True, "p", {}, mode="offline")
+    assert calls == ["offline", "online", "offline"]
+
+
+def test_entry_points_do_not_import_wandb_unless_asked():
+    code = ("import sys, train_alphazero, train_sae, othello.collect_activations, "
+            "vis.generate_vis_data, scripts.sweep_sparsity, scripts.persian_rug, "
+            "scripts.policy_trajectory; print('wandb' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == "False"

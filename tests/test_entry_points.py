@@ -50,6 +50,8 @@ def test_help_from_the_repository_root() -> None:
                           strict=True):
         assert done.returncode == 0, f"python {path} --help failed: {done.stderr[-500:]}"
         assert "usage:" in done.stdout and "Traceback" not in done.stderr, path
+        if "--wandb" in done.stdout:  # one wandb vocabulary: online or offline on request
+            assert "--wandb-mode {online,offline}" in done.stdout, f"{path} lacks --wandb-mode"
 
 
 def test_help_as_console_scripts() -> None:
@@ -62,19 +64,26 @@ def test_help_as_console_scripts() -> None:
         assert done.returncode == 0 and "usage:" in done.stdout, f"{name}: {done.stderr[-500:]}"
 
 
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
 def readme_commands() -> list[list[str]]:
-    """`python ...` lines of the README's code blocks, as argument lists (comments dropped)."""
-    commands, inside = [], False
-    for line in (ROOT / "README.md").read_text().splitlines():
-        if line.startswith("```"):
-            inside = not inside
-        elif inside and line.startswith("python "):
-            commands.append(shlex.split(line.split("  #")[0].split(" # ")[0])[1:])
+    """`python ...` lines of the code blocks of the README and docs/*.md, as argument lists
+    (comments dropped)."""
+    commands = []
+    for page in DOCS:
+        inside = False
+        for line in page.read_text().splitlines():
+            if line.startswith("```"):
+                inside = not inside
+            elif inside and line.startswith("python "):
+                commands.append(shlex.split(line.split("  #")[0].split(" # ")[0])[1:])
     return commands
 
 
 def test_readme_commands_name_real_scripts_and_flags() -> None:
-    """Every script or module a README command runs exists, and takes every flag it is given."""
+    """Every script or module a README or docs/ command runs exists, and takes every flag it is
+    given."""
     commands = readme_commands()
     assert len(commands) > 20
     targets = sorted({" ".join(c[:2]) if c[0] == "-m" else c[0] for c in commands})

@@ -253,6 +253,23 @@ def test_solve_start_4x4(tmp_path, capsys):
     assert again["resumed"] and again["proof_nodes"] == [0, 0] and again["value_for_black"] == -8
 
 
+def test_solve_start_one_worker_reuses_the_table(tmp_path):
+    """One worker runs the second proof and the perfect line in the first proof's table: the
+    same answers as two workers with a table each, for fewer nodes."""
+    records = []
+    for workers in (1, 2):
+        out = tmp_path / f"solve{workers}.json"
+        solve_start_main(["--size", "4", "--cache", str(tmp_path / f"c{workers}.sqlite"),
+                          "--split-empties", "6", "--table-bits", "16", "--out", str(out),
+                          "--export", "none", "--workers", str(workers)])
+        records.append(json.loads(out.read_text()))
+    one, two = records
+    assert one["perfect_line"] == two["perfect_line"] and one["value_for_black"] == -8
+    assert one["proof_nodes"][0] == two["proof_nodes"][0]
+    assert one["proof_nodes"][1] < two["proof_nodes"][1]
+    assert one["line_nodes"] < two["line_nodes"]
+
+
 def test_entry_points_have_help():
     for args in (["-m", "othello.solve", "--help"], ["scripts/solve_start.py", "--help"]):
         out = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,

@@ -69,6 +69,30 @@ def test_engine_matches_minimax(size, empties, count):
         assert -engine.value(pos.play(best)) == want
 
 
+@pytest.mark.parametrize("size", [4, 6, 8])
+def test_last_empties_and_windows_match_minimax(size):
+    """The special-cased last 1-4 empties (passes and early ends included: every position of
+    random games) in full and narrow windows: inside the window the value is exact, outside
+    it a correct bound (fail-soft)."""
+    rng = np.random.default_rng(300 + size)
+    tt, buf, stats = K.new_table(10), K.new_scratch(), np.zeros(1, np.int64)
+    checked = 0
+    for _ in range(25):
+        for pos in random_game(size, rng):
+            n = pos.empties()
+            if not 0 < n <= 5:
+                continue
+            want = naive.minimax_margin(*to_grid(pos))
+            for alpha, beta in [(-K.INF, K.INF), (-1, 1), (want - 1, want), (want, want + 1),
+                                (want - 3, want - 1), (want + 1, want + 3)]:
+                tt[:] = 0
+                v = K.search(np.uint64(pos.me), np.uint64(pos.opp), alpha, beta, n, size, tt,
+                             buf, stats)
+                assert (v <= alpha and want <= v) or (v >= beta and want >= v) or v == want
+                checked += 1
+    assert checked > 500
+
+
 @pytest.mark.parametrize("empties,count", [(10, 40), (12, 40), (14, 16), (16, 3)])
 def test_engine_matches_old_solver(empties, count):
     rng = np.random.default_rng(200 + empties)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from common.io import CheckpointError
-from othello.az.model import NetConfig, PolicyValueNet, load_model, save_model
+from othello.az.model import NetConfig, PolicyValueNet, hook_name, load_model, save_model
 from othello.rules.board import Position
 from othello.rules.encoding import encode_batch
 from tests.othello_helpers import random_game
@@ -60,18 +60,77 @@ def test_bad_input_shape_is_a_clear_error():
         net.forward_from(torch.zeros(2, 8), 2)
 
 
-def test_checkpoint_round_trip_and_corrupt_files(tmp_path):
+@pytest.mark.parametrize("suffix", [".pt", ".safetensors"])
+def test_checkpoint_round_trip_and_corrupt_files(tmp_path, suffix):
     torch.manual_seed(2)
     net = PolicyValueNet(NetConfig(size=8, width=16, blocks=2)).eval()
-    save_model(tmp_path / "net.pt", net, note="x")
-    loaded, ckpt = load_model(tmp_path / "net.pt")
+    save_model(tmp_path / f"net{suffix}", net, note="x")
+    loaded, ckpt = load_model(tmp_path / f"net{suffix}")
     assert loaded.config == net.config and ckpt["note"] == "x"
-    planes = torch.zeros(1, 3, 8, 8)
-    torch.testing.assert_close(loaded(planes)[0], net(planes)[0])
-    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    planes = torch.rand(2, 3, 8, 8)
+    torch.testing.assert_close(loaded(planes)[0], net(planes)[0], rtol=0, atol=0)
+    (tmp_path / f"junk{suffix}").write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError):
-        load_model(tmp_path / "junk.pt")
+        load_model(tmp_path / f"junk{suffix}")
     bad = {"config": {"size": 6, "width": 16, "blocks": 2}, "model": net.state_dict()}
     torch.save(bad, tmp_path / "mismatch.pt")
     with pytest.raises(CheckpointError, match="not a network checkpoint"):
         load_model(tmp_path / "mismatch.pt")
+
+
+def test_the_committed_agent_loads_from_its_pickle_and_a_safetensors_copy(tmp_path):
+    from othello.az.agent import PRETRAINED
+
+    net, ckpt = load_model(PRETRAINED)
+    save_model(tmp_path / "agent.safetensors", net, iteration=ckpt["iteration"])
+    twin, meta = load_model(tmp_path / "agent.safetensors")
+    assert twin.config == net.config and meta["iteration"] == ckpt["iteration"]
+    planes = _planes()
+    torch.testing.assert_close(twin(planes), net(planes), rtol=0, atol=0)
+    assert b"pickle" not in (tmp_path / "agent.safetensors").read_bytes()[:200]
+    committed, _ = load_model(PRETRAINED.with_suffix(".safetensors"))  # the committed twin
+    for name, tensor in net.state_dict().items():
+        assert torch.equal(committed.state_dict()[name], tensor), name
+
+
+def test_run_with_cache_names_and_values_match_the_residual_stream():
+    torch.manual_seed(0)
+    net = PolicyValueNet(NetConfig(width=16, blocks=4)).eval()
+    planes = _planes()
+    (policy, value), cache = net.run_with_cache(planes)
+    assert list(cache) == net.hook_names
+    assert "blocks.2.hook_resid_post" in cache and "blocks.4.hook_resid_pre" not in cache
+    stream = net.residual_stream(planes)
+    torch.testing.assert_close(cache["blocks.2.hook_resid_post"], stream[:, 3])
+    torch.testing.assert_close(cache["hook_embed"], stream[:, 0])
+    for k in range(5):
+        torch.testing.assert_close(cache[hook_name(k)], stream[:, k])
+    torch.testing.assert_close(cache["blocks.1.hook_resid_pre"], stream[:, 1])
+    torch.testing.assert_close(cache["blocks.1.hook_resid_pre"] + cache["blocks.1.hook_mlp_out"],
+                               cache["blocks.1.hook_resid_post"])
+    torch.testing.assert_close(cache["hook_policy"], policy)
+    torch.testing.assert_close((policy, value), net(planes))
+    assert list(net.run_with_cache(planes, names=["hook_value"])[1]) == ["hook_value"]
+    with pytest.raises(ValueError, match="unknown hook point"):
+        net.run_with_cache(planes, names=["blocks.9.hook_resid_post"])
+
+
+def test_a_hook_patch_equals_forward_from_the_patched_stream():
+    torch.manual_seed(1)
+    net = PolicyValueNet(NetConfig(width=16, blocks=3)).eval()
+    planes = _planes()
+    direction = torch.randn(16)
+    seen = []
+
+    def patch(x, hook):
+        seen.append(hook.name)
+        return x + 3.0 * direction
+
+    patched = net.run_with_hooks(planes, fwd_hooks=[("blocks.1.hook_resid_post", patch)])
+    stream = net.residual_stream(planes)[:, 2] + 3.0 * direction
+    torch.testing.assert_close(patched, net.forward_from(stream, 2))
+    assert seen == ["blocks.1.hook_resid_post"]
+    assert not torch.allclose(patched[0], net(planes)[0])
+    # a hook that returns None only reads
+    same = net.run_with_hooks(planes, fwd_hooks=[("hook_embed", lambda x, hook: None)])
+    torch.testing.assert_close(same, net(planes))

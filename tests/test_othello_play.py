@@ -19,6 +19,7 @@ from othello.players.match import (
     random_position,
     read_records,
     replay,
+    write_records,
 )
 from othello.players.registry import PlayerSpecError, available, make_player, register
 from othello.rules.board import Position, move_name, parse_move, render
@@ -127,6 +128,27 @@ def test_pit_cli_checks_the_record_path_before_playing(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         play_main(["--games", "2", "--record", str(blocker / "games.jsonl")])
     assert exc.value.code == 2 and "cannot write --record" in capsys.readouterr().err
+
+
+def test_a_full_disk_keeps_the_games_before_it_and_ends_in_one_line(tmp_path, capsys,
+                                                                      monkeypatch):
+    import othello.play
+
+    path, written = tmp_path / "games.jsonl", []
+
+    def fill_up(target, records):
+        if written:
+            raise OSError(28, "No space left on device")
+        written.extend(records)
+        write_records(target, records)
+
+    monkeypatch.setattr(othello.play, "write_records", fill_up)
+    with pytest.raises(SystemExit) as exc:
+        play_main(["--games", "3", "--p1", "random", "--p2", "random", "--record", str(path),
+                   "--no-progress"])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and "\n" not in err and "No space left" in err
+    assert len(list(read_records(path))) == 1  # the game that ended before the disk filled
 
 
 def test_pit_cli_rejects_bad_players(capsys):

@@ -70,8 +70,8 @@ def test_batchtopk_trains_through_the_generic_trainer(tmp_path, batchtopk):
     assert int((f > 0).sum()) == 3 * 512
     assert len(set((f > 0).sum(dim=1).tolist())) > 1
     assert fvu < 0.15, f"FVU {fvu:.3f}"  # about 0.08; the mean predictor scores 1
-    model.save(tmp_path / "b.pt")
-    loaded = sae.load(tmp_path / "b.pt")
+    model.save(tmp_path / "b")
+    loaded = sae.load(tmp_path / "b")
     assert isinstance(loaded, BatchTopKSAE) and loaded.hp.k == 3
     torch.testing.assert_close(loaded(xt), model(xt))
 

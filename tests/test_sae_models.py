@@ -1,11 +1,13 @@
 """SAE architectures: original-unit interface, saved scaling, losses and constraints."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
 
 import sae
-from common.io import CheckpointError
+from common.io import CheckpointError, save_checkpoint
 from sae.archs.relu import ReluSAE
 from sae.archs.topk import TopKSAE, geometric_median, topk_relu
 from sae.data import split_rows
@@ -148,19 +150,64 @@ def test_topk_initialisation_geometric_median_and_variance():
 
 def test_save_load_round_trip_and_bad_files(tmp_path):
     model = _random_sae("topk", 2.5, k=4, k_aux=5)
-    model.save(tmp_path / "s.pt", note="x")
-    loaded = sae.load(tmp_path / "s.pt")
-    assert isinstance(loaded, TopKSAE) and (loaded.k, loaded.k_aux) == (4, 5)
-    assert float(loaded.scale) == 2.5 and not loaded.training
+    model.save(tmp_path / "s", note="x")
+    cfg = json.loads((tmp_path / "s" / "cfg.json").read_text())
+    assert (cfg["architecture"], cfg["d_in"], cfg["d_sae"], cfg["k"]) == ("topk", 6, 10, 4)
+    assert cfg["apply_b_dec_to_input"] and cfg["normalize_activations"] == "none"
+    assert cfg["othello_interp"]["note"] == "x"
     x = torch.randn(3, 6)
-    torch.testing.assert_close(loaded(x), model(x))
+    for path in (tmp_path / "s", tmp_path / "s" / "cfg.json"):
+        loaded = sae.load(path)
+        assert isinstance(loaded, TopKSAE) and (loaded.k, loaded.k_aux) == (4, 5)
+        assert float(loaded.scale) == 2.5 and not loaded.training
+        torch.testing.assert_close(loaded.encode(x), model.encode(x), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(loaded(x), model(x), atol=1e-5, rtol=1e-5)
     (tmp_path / "junk.pt").write_bytes(b"junk")
     with pytest.raises(CheckpointError):
         sae.load(tmp_path / "junk.pt")
+    (tmp_path / "s" / "sae_weights.safetensors").write_bytes(b"junk")
+    with pytest.raises(CheckpointError, match="safetensors"):
+        sae.load(tmp_path / "s")
     torch.save({"config": {"arch": "nope", "d": 2, "n_features": 2, "scale": 1.0},
                 "model": {}}, tmp_path / "arch.pt")
     with pytest.raises(CheckpointError, match="unknown SAE architecture"):
         sae.load(tmp_path / "arch.pt")
+
+
+@pytest.mark.parametrize("arch,hyper,bias_in", [("relu", {"l1": 1.0}, False),
+                                                ("topk", {"k": 3}, True)])
+def test_saved_weights_are_in_original_units(tmp_path, arch, hyper, bias_in):
+    """The file's W_enc / b_enc / W_dec / b_dec give the SAE's latents and reconstruction by
+    SAELens's formulas (relu(x @ W_enc + b_enc), or TopK of (x - b_dec) @ W_enc + b_enc), with
+    no knowledge of the scale: what `sae_lens` computes from the same file."""
+    from safetensors.torch import load_file
+
+    model = _random_sae(arch, 3.0, **hyper)
+    model.save(tmp_path / "s")
+    w = load_file(tmp_path / "s" / "sae_weights.safetensors")
+    x = torch.randn(5, 6)
+    pre = (x - w["b_dec"] * bias_in) @ w["W_enc"] + w["b_enc"]
+    f = model.activation(pre)
+    torch.testing.assert_close(f, model.encode(x), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(f @ w["W_dec"] + w["b_dec"], model(x), atol=1e-5, rtol=1e-5)
+
+
+def test_old_sae_pt_checkpoints_still_load(tmp_path):
+    """SAEs saved before the SAELens layout (a torch checkpoint `sae.pt`) keep loading, from
+    the file or its folder."""
+    model = _random_sae("relu", 2.0, l1=1.0)
+    save_checkpoint(tmp_path / "old" / "sae.pt", {"kind": "sae", "config": model.config(),
+                                                 "model": model.state_dict()})
+    assert sae.saved(tmp_path / "old") and not sae.saved(tmp_path)
+    x = torch.randn(4, 6)
+    for path in (tmp_path / "old", tmp_path / "old" / "sae.pt"):
+        torch.testing.assert_close(sae.load(path).encode(x), model.encode(x))
+    from scripts.convert_checkpoints import main
+
+    assert main([str(tmp_path)]) == 0  # converts every */sae.pt under the folder
+    assert (tmp_path / "old" / "cfg.json").is_file()
+    torch.testing.assert_close(sae.load(tmp_path / "old" / "cfg.json").encode(x), model.encode(x),
+                               atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.parametrize("arch,hyper", [("relu", {"l1": 1.0}), ("topk", {"k": 3})])

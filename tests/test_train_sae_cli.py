@@ -26,14 +26,15 @@ def test_bare_array_trains_resumes_and_loads(tmp_path, capsys):
     assert metrics["reconstruction"]["l0"] == pytest.approx(4.0)
     assert metrics["reconstruction"]["fvu"] < 0.2  # rank-4 data, 4 active latents
     assert "splice" not in metrics  # no network behind a bare array
-    model = sae.load(tmp_path / "out" / "topk_f16_k4" / "sae.pt")
+    model = sae.load(tmp_path / "out" / "topk_f16_k4")
     assert model.W_dec.shape == (16, 12)
     summary = json.loads((tmp_path / "res" / "summary.json").read_text())
     assert summary["rows"][0]["fvu"] == metrics["reconstruction"]["fvu"]
     assert (tmp_path / "res" / "fvu_vs_l0.png").stat().st_size > 1000
-    stamp = (tmp_path / "out" / "topk_f16_k4" / "sae.pt").stat().st_mtime_ns
+    weights = tmp_path / "out" / "topk_f16_k4" / "sae_weights.safetensors"
+    stamp = weights.stat().st_mtime_ns
     assert main(argv) == 0  # resumes: the finished SAE is not retrained
-    assert (tmp_path / "out" / "topk_f16_k4" / "sae.pt").stat().st_mtime_ns == stamp
+    assert weights.stat().st_mtime_ns == stamp
 
 
 def test_collected_dataset_gets_splice_and_concept_metrics(tmp_path):
@@ -55,7 +56,7 @@ def test_collected_dataset_gets_splice_and_concept_metrics(tmp_path):
     ds = open_dataset(tmp_path / "acts")
     test = split_rows(1500, 0.3, seed=0, max_test=50_000).test  # all 450 used (< 10,000)
     x = torch.from_numpy(np.asarray(ds.acts()[test]))
-    model = sae.load(tmp_path / "out" / "relu_f64_l1_1" / "sae.pt")
+    model = sae.load(tmp_path / "out" / "relu_f64_l1_1")
     boards, legal = ds.boards(test), ds.legal(test)
     with torch.no_grad():
         feats = model.encode(x).numpy()
@@ -125,3 +126,14 @@ def test_quick_collects_once_per_checkpoint(tmp_path, monkeypatch, capsys):
     save_model(ckpt, PolicyValueNet(NetConfig(width=16, blocks=3)))  # a new agent, same path
     assert main(argv) == 0
     assert "collecting" in capsys.readouterr().out
+
+
+def test_a_diverged_sae_is_refused_not_saved(tmp_path, capsys):
+    x = np.random.default_rng(0).standard_normal((400, 8)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    argv = ["--acts", str(tmp_path / "x.npy"), "--arch", "relu", "--features", "16", "--l1", "1",
+            "--steps", "30", "--batch-size", "32", "--lr", "1e30", "--out", str(tmp_path / "out"),
+            "--results", str(tmp_path / "res"), "--no-progress"]
+    assert main(argv) == 2
+    assert "diverged" in capsys.readouterr().err
+    assert not list((tmp_path / "out").rglob("sae.pt"))  # nothing a rerun could reuse

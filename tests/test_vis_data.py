@@ -46,7 +46,7 @@ def test_frequency_mean_histogram_and_top_boards(vis):
         assert vis["summary"]["freq"][j] == f["freq"]
         assert sum(f["hist"]["counts"]) == on.sum()
         if not on.any():
-            assert f["top"] == [] and f["bands"] == [] and f["weakest"] == []
+            assert f["top"] == [] and f["bands"] == [] and f["edges"] == [] and f["weakest"] == []
             assert f["mean_act"] == 0 and f["maps"] is None
             continue
         assert f["mean_act"] == pytest.approx(acts[on, j].mean(), rel=1e-3)
@@ -61,21 +61,21 @@ def test_frequency_mean_histogram_and_top_boards(vis):
         assert [w[0] for w in f["weakest"]] == list(weakest)
         # deciles: 10 bands whose edges split the firing rows into tenths (to a fine bin), and
         # 5 real rows per band with the activation they claim, inside their band
-        assert len(f["bands"]) == 10 and f["bands"][0]["lo"] == 0
-        assert f["bands"][-1]["hi"] == pytest.approx(acts[:, j].max(), rel=1e-3)
+        assert len(f["bands"]) == 10 and len(f["edges"]) == 11 and f["edges"][0] == 0
+        assert f["edges"][-1] == pytest.approx(acts[:, j].max(), rel=1e-3)
         fine = acts[:, j].max() / 240  # the histogram the edges are read from
         v = acts[on, j]
         for q, band in enumerate(f["bands"]):
-            lo, hi = band["lo"], band["hi"]
+            lo, hi = f["edges"][q], f["edges"][q + 1]
             near = ((np.abs(v - lo) < fine) | (np.abs(v - hi) < fine)).mean()
             share = ((v >= lo) & (v < hi)).mean() if q < 9 else (v >= lo).mean()
             assert abs(share - 0.1) <= near + 1e-9, (j, q)  # a tenth, up to rows at the edges
             if ((v >= lo + 1e-4) & (v < hi - 1e-4)).sum() >= 5:
-                assert len(band["examples"]) == 5
-            for r, a in band["examples"]:
+                assert len(band) == 5
+            for r, a in band:
                 assert a == pytest.approx(acts[r, j], rel=1e-3, abs=1e-3)
                 assert lo - 1e-3 <= a <= hi + 1e-3
-            assert len({r for r, _ in band["examples"]}) == len(band["examples"])
+            assert len({r for r, _ in band}) == len(band)
 
 
 def test_example_boards_are_absolute_colours_with_facts(vis):
@@ -84,7 +84,7 @@ def test_example_boards_are_absolute_colours_with_facts(vis):
     at = {r: i for i, r in enumerate(table["row"])}
     f = vis["features"][0]
     used = {r for r, _ in f["top"] + f["weakest"]} | {
-        r for b in f["bands"] for r, _ in b["examples"]}
+        r for b in f["bands"] for r, _ in b}
     assert used <= set(at)
     for row in sorted(used)[:20]:
         i = at[row]
@@ -121,7 +121,7 @@ def test_decoder_neighbours_and_concepts(vis):
 
 @pytest.mark.parametrize("argv,message", [
     (["--rows", "0"], "expected a number >= 1"),
-    (["--sae-dir", "/nonexistent/saes"], "no SAEs (*/sae.pt) under /nonexistent/saes"),
+    (["--sae-dir", "/nonexistent/saes"], "no SAEs (*/cfg.json) under /nonexistent/saes"),
 ])
 def test_bad_arguments_are_one_line_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:

@@ -33,7 +33,7 @@ def make_sae_run(root: Path) -> tuple[Path, ReluSAE, PolicyValueNet]:
         sae.enc_bias.copy_(torch.tensor([0.0, 0.0, 0.0, -1e6]))  # feature 3 never fires
     folder = root / "sae" / "relu_f4_l1_1"
     folder.mkdir(parents=True)
-    sae.save(folder / "sae.pt")
+    sae.save(folder)
     meta = {"config": {"arch": "relu", "n_features": 4, "l1": 1.0},
             "data": {"acts": str(root / "acts" / "acts_block2.npy")}}
     (folder / "meta.json").write_text(json.dumps(meta))
@@ -59,7 +59,7 @@ def make_wide_sae(root: Path, net: PolicyValueNet, acts: torch.Tensor,
         sae.dec_weight.copy_(3.0 * dec / dec.norm(dim=1, keepdim=True) / pre.std())
     folder = root / "sae" / f"relu_f{n_features}_l1_1"
     folder.mkdir(parents=True)
-    sae.save(folder / "sae.pt")
+    sae.save(folder)
     meta = {"config": {"arch": "relu", "n_features": n_features, "sparsity": {"l1": 1.0}},
             "data": {"acts": str(root / "acts" / "acts_block2.npy"), "layer": 2}}
     (folder / "meta.json").write_text(json.dumps(meta))

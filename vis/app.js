@@ -416,7 +416,7 @@ function renderFeature(f, positions = state.positions) {
   const side = (e) => ({ value: e.value, policy: e.policy_e4.map((x) => x / 1e4) });
   const eff = { scale: f.effect.scale, add: side(f.effect.add), remove: side(f.effect.remove) };
   const highlight = conceptSquare((f.concepts[0] || {}).label, n);
-  const band = (b, q) => `decile ${q + 1}: ${fmt(b.lo, 2)}-${fmt(b.hi, 2)}`;
+  const band = (q) => `decile ${q + 1}: ${fmt(f.edges[q], 2)}-${fmt(f.edges[q + 1], 2)}`;
   const examples = (list, id, label) => el("div", { class: "boards", id }, list.map(([r, a]) => exampleView(r, a, positions, highlight, label)));
   box.replaceChildren(
     el("h2", { id: "feature-title", text: `Feature ${f.id} of ${s.n_features}` }),
@@ -449,7 +449,7 @@ function renderFeature(f, positions = state.positions) {
     if (token !== renderToken || box.dataset.featureId !== String(f.id)) return;
     box.append(
       el("h3", { text: "Boards from every decile of the firing activations (5 each)" }),
-      el("div", { class: "boards", id: "band-boards" }, f.bands.flatMap((b, q) => b.examples.map(([r, a]) => exampleView(r, a, positions, highlight, band(b, q))))),
+      el("div", { class: "boards", id: "band-boards" }, f.bands.flatMap((list, q) => list.map(([r, a]) => exampleView(r, a, positions, highlight, band(q))))),
       el("h3", { text: "Weakest firing boards" }),
       examples(f.weakest, "weakest-boards"));
     box.dataset.complete = "1";

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from common.config import config_dict
-from common.io import atomic_write_bytes, code_version, write_json
+from common.io import CorruptFileError, atomic_write_bytes, code_version, read_json, write_json
 from othello.az.model import PolicyValueNet
 from sae.archs import ARCHS, SAE
 
@@ -126,9 +127,9 @@ def write_positions(table: dict, path: Path) -> int:
 def sae_entry(sae_dir: Path, dataset: str, sizes: dict, family: list[str]) -> dict:
     """The index row of one SAE: architecture, width, sparsity setting, metrics, file sizes, and
     the ids of the other widths of its grid family."""
-    meta = json.loads((sae_dir / "meta.json").read_text())
+    meta = read_json(sae_dir / "meta.json")
     metrics_path = sae_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    metrics = read_json(metrics_path) if metrics_path.is_file() else {}
     cfg = meta.get("config", {})
     arch = cfg.get("arch", meta.get("sae", {}).get("arch", "?"))
     return {"id": f"{dataset}/{sae_dir.name}", "dataset": dataset, "name": sae_dir.name,
@@ -154,7 +155,14 @@ def sparsity_of(meta: dict) -> dict:
 def write_index(out: Path, entries: list[dict], datasets: dict, config) -> None:
     """index.json (merged with SAEs and datasets already there) and meta.json."""
     path = out / "index.json"
-    old = json.loads(path.read_text()) if path.is_file() else {}
+    try:
+        old = read_json(path) if path.is_file() else {}
+        if not isinstance(old, dict) or not isinstance(old.get("saes", []), list):
+            raise CorruptFileError(f"{path}: not an index")
+    except CorruptFileError:
+        print(f"warning: {path} is corrupt; rebuilding it from this run's SAEs only",
+              file=sys.stderr)
+        old = {}
     ids = {e["id"] for e in entries}
     saes = sorted([e for e in old.get("saes", []) if e["id"] not in ids] + entries,
                   key=lambda e: e["id"])

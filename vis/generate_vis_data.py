@@ -19,12 +19,21 @@ from pathlib import Path
 import numpy as np
 
 from common.config import add_config_flags, add_run_flags, config_dict, config_from_args
-from common.io import REPO_ROOT, CheckpointError
+from common.io import REPO_ROOT, CheckpointError, CorruptFileError, read_json
+from common.memory import check_fits
 from common.process import setup_process
-from common.tracking import maybe_wandb
+from common.runs import RunFolderError, check_writable
+from common.tracking import add_wandb_flags, maybe_wandb
 from othello.interp.dataset import ActivationDataset, DatasetError, locate, open_dataset
-from othello.interp.vis import DEFAULT, QUICK, VisConfig, feature_records, positions_table
-from sae.archs import load
+from othello.interp.vis import (
+    DEFAULT,
+    QUICK,
+    VisConfig,
+    feature_records,
+    positions_table,
+    records_bytes,
+)
+from sae.archs import load, saved
 from sae.data import ActivationsError
 from sae.features import decoder_matches
 from vis.export import (
@@ -43,14 +52,14 @@ from vis.export import (
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sae", type=Path, nargs="+",
-                   help="SAE folders (with sae.pt and meta.json); default: all under --sae-dir")
+                   help="SAE folders (cfg.json or sae.pt; meta.json); default: all under --sae-dir")
     p.add_argument("--sae-dir", type=Path, default=None,
                    help="folder of SAE folders (default runs/sae/agent, --quick: agent-quick)")
     p.add_argument("--acts", type=Path, default=None,
                    help="activation dataset folder (default: the one in each SAE's meta.json)")
     add_config_flags(p, VisConfig, presets={"quick": QUICK})
     add_run_flags(p, out="default vis/data", quick="runs/sae/agent-quick, 20k rows")
-    p.add_argument("--wandb", action="store_true", help="log sizes to wandb (offline)")
+    add_wandb_flags(p, "the sizes")
     return p.parse_args(argv)
 
 
@@ -58,18 +67,21 @@ def sae_folders(args: argparse.Namespace) -> list[Path]:
     if args.sae:
         return args.sae
     root = args.sae_dir or REPO_ROOT / "runs" / "sae" / ("agent-quick" if args.quick else "agent")
-    found = sorted(p for p in root.glob("*") if (p / "sae.pt").is_file())
+    found = sorted(p for p in root.glob("*") if saved(p))
     if not found:
-        raise SystemExit(f"no SAEs (*/sae.pt) under {root}: train some with train_sae.py first")
+        hint = (" (after `make demo`, the quick ones: add --quick)"
+                if not args.quick and args.sae_dir is None else "")
+        raise SystemExit(f"no SAEs (*/cfg.json) under {root}: train some with train_sae.py "
+                         f"first{hint}")
     return found
 
 
-def load_saes(args: argparse.Namespace) -> list[dict]:
+def load_saes(args: argparse.Namespace, cfg: VisConfig) -> list[dict]:
     """Every SAE of the run with its meta, its dataset (opened once each) and its layer."""
     datasets, out = {}, []
     for folder in sae_folders(args):
         try:
-            meta = json.loads((folder / "meta.json").read_text())
+            meta = read_json(folder / "meta.json")
             acts = args.acts or Path(meta["data"]["acts"])
             found = locate(acts)
             if found is None:
@@ -78,11 +90,17 @@ def load_saes(args: argparse.Namespace) -> list[dict]:
             if found[0] not in datasets:
                 datasets[found[0]] = open_dataset(found[0])
             ds: ActivationDataset = datasets[found[0]]
-            layer = ds.layer(meta["data"].get("layer", found[1]))
-            sae = load(folder / "sae.pt")
-        except (OSError, KeyError, json.JSONDecodeError, ActivationsError, CheckpointError,
+            layer = ds.layer(meta["data"].get("layer", found[1]))  # the block it was trained on
+            sae = load(folder)
+            check_fits(records_bytes(sae.n_features, sae.d, ds.size ** 2 + 1, cfg),
+                       f"the browser data of {folder.name} ({sae.n_features} features, "
+                       f"--top-k {cfg.top_k})")
+        except (OSError, KeyError, CorruptFileError, ActivationsError, CheckpointError,
                 DatasetError) as exc:
-            raise SystemExit(f"{folder}: cannot read the SAE or its activations ({exc})") from None
+            raise SystemExit(f"error: {folder}: cannot read the SAE or its activations ({exc})"
+                             ) from None
+        except ValueError as exc:  # too big to fit in memory
+            raise SystemExit(f"error: {folder}: {exc}") from None
         out.append({"folder": folder, "id": f"{ds.name}/{folder.name}", "ds": ds, "layer": layer,
                     "sae": sae, "key": (ds.name, layer, sae.arch,
                                         json.dumps(sparsity_of(meta), sort_keys=True))})
@@ -107,16 +125,24 @@ def main(argv: list[str] | None = None) -> int:
     setup_process(plots=False)
     cfg, _ = config_from_args(args, VisConfig, QUICK if args.quick else DEFAULT)
     out = args.out or REPO_ROOT / "vis" / "data"
-    run = maybe_wandb(args.wandb, "vis", {**config_dict(cfg), "out": str(out)})
-    runs = load_saes(args)
+    try:
+        check_writable(out, "--out folder")
+    except RunFolderError as e:
+        raise SystemExit(f"error: {e}") from None
+    run = maybe_wandb(args.wandb, "vis", {**config_dict(cfg), "out": str(out)},
+                      mode=args.wandb_mode)
+    runs = load_saes(args, cfg)
     fams = families(runs, cfg.family)
     entries, used = [], {}
     thresholds = {"dense": cfg.dense, "unexplained": cfg.unexplained}
     for r in runs:
         start = time.perf_counter()
         ds, sae, folder = r["ds"], r["sae"], r["folder"]
-        records, base, rows = feature_records(sae, ds, r["layer"], cfg, fams[r["id"]],
-                                              progress=not args.no_progress)
+        try:
+            records, base, rows = feature_records(sae, ds, r["layer"], cfg, fams[r["id"]],
+                                                  progress=not args.no_progress)
+        except ValueError as exc:  # the SAE's width does not match the activations
+            raise SystemExit(f"error: {folder}: {exc}") from None
         used.setdefault(ds.name, (ds, []))[1].append(rows)
         sae_out = out / ds.name / folder.name
         sae_out.mkdir(parents=True, exist_ok=True)
@@ -147,8 +173,13 @@ def main(argv: list[str] | None = None) -> int:
     largest = max(e["largest_shard"] for e in entries)
     print(f"{len(entries)} SAEs: {total / 1e6:.2f} MB in all, largest file {largest / 1e3:.0f} kB "
           f"-> {out}")
-    print(f"browse: cd {out.parent} && python -m http.server  (then open "
-          "http://localhost:8000/)")
+    if (out.parent / "index.html").is_file() and out.name == "data":
+        print(f"browse: cd {out.parent} && python -m http.server  (then open "
+              "http://localhost:8000/)")
+    else:  # the page reads data/ beside its index.html
+        print(f"browse: the page reads vis/data/, so link this folder there first: "
+              f"ln -sfn {out.resolve()} {REPO_ROOT / 'vis' / 'data'} && cd {REPO_ROOT / 'vis'} "
+              "&& python -m http.server")
     return 0
 
 

@@ -15,14 +15,13 @@ import numpy as np
 from alphazero.arena import Policy, mcts_policy
 from alphazero.evaluators import CachedEvaluator, network_evaluator
 from alphazero.mcts import SearchConfig, search
-from common.io import REPO_ROOT, CheckpointError
+from common.io import CheckpointError
+from othello.az.config import PRETRAINED
 from othello.az.game import OthelloGame
 from othello.az.model import PolicyValueNet, load_model
 from othello.players.registry import Player, PlayerSpecError
 from othello.rules.batch import states_from_positions
 from othello.rules.board import Position
-
-PRETRAINED = REPO_ROOT / "results" / "alphazero" / "agent.pt"
 
 
 class AlphaZeroPlayer:

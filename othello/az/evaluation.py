@@ -9,7 +9,7 @@ for the raw policy (its most probable move), next to what uniformly random moves
 
 from __future__ import annotations
 
-import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +19,9 @@ import torch
 from alphazero.arena import ArenaResult, play_match, random_openings
 from alphazero.evaluators import network_evaluator
 from alphazero.mcts import SearchConfig
-from common.config import at_least, knob
-from common.io import REPO_ROOT, say_reused, write_json
+from common.io import REPO_ROOT, CorruptFileError, read_json, say_reused, write_json
 from othello.az.agent import AlphaZeroPlayer, classic_policy
+from othello.az.config import EvalConfig
 from othello.az.game import OthelloGame
 from othello.players.match import random_position
 from othello.players.registry import make_player
@@ -30,7 +30,6 @@ from othello.rules.board import Position
 from othello.rules.solver import Solver
 from othello.rules.symmetry import N_SYMMETRIES, transform_bits
 
-CLASSIC_OPPONENTS = ("random", "greedy", "alphabeta:2", "alphabeta:3", "alphabeta:4")
 ENDGAME_SEED = 1234  # the fixed endgame set every run and bench is judged on
 SCORE_PREFIX = "score_vs_"  # metric name of the match score against an opponent spec
 # Metric names of the endgame set and how the plots label them.
@@ -39,24 +38,6 @@ ENDGAME_METRICS = {"endgame_perfect": "endgame perfect moves (MCTS)",
 # Metric names of the oracle-judged whole games (see othello.az.accuracy).
 ACCURACY_METRICS = {"keeps_outcome": "moves keeping the perfect-play outcome",
                     "discs_given_away_per_game": "discs given away per game"}
-
-
-@dataclass(frozen=True)
-class EvalConfig:
-    """How a network's strength is measured: matches against classic players and the share of
-    perfect moves on a solver-labelled endgame set. The search is the caller's SearchConfig."""
-
-    games: int = knob(20, "games against each classic opponent per evaluation (0: none)",
-                      check=at_least(0), flag="--eval-games")
-    opponents: tuple[str, ...] = knob(CLASSIC_OPPONENTS, "classic opponents (player specs)",
-                                      flag="--opponents")
-    endgames: int = knob(60, "positions in the solver-labelled endgame set (0: none)",
-                         check=at_least(0))
-    opening_plies: int = knob(4, "random plies before each evaluation game (paired openings)",
-                              check=at_least(0), flag="--eval-opening-plies")
-    judged_games: int = knob(0, "games against the last opponent whose every agent move the "
-                             "perfect-play oracle judges (pairs of colours; slow: seconds to a "
-                             "minute per move above 20 empties)", check=at_least(0))
 
 
 def score_key(spec: str) -> str:
@@ -112,8 +93,12 @@ def endgame_set(size: int, count: int, seed: int, cache: Path | None = None,
                 empties: tuple[int, ...] = (12, 13, 14)) -> Endgames:
     """`count` positions (spread over `empties`) where the move choice matters, solver-labelled.
     Labels are cached as JSON, since solving them takes a while in pure Python."""
-    if cache is not None and cache.exists():
-        raw = json.loads(cache.read_text())
+    try:
+        raw = read_json(cache) if cache is not None and cache.exists() else None
+    except CorruptFileError as e:
+        print(f"warning: {e}; rebuilding it", file=sys.stderr)
+        raw = None
+    if raw is not None:
         if raw.get("key") == [size, count, seed, list(empties)]:
             say_reused("solver-labelled endgame set", cache)
             return Endgames([Position(size, p[0], p[1], p[2]) for p in raw["positions"]],

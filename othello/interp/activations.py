@@ -13,9 +13,10 @@ its outputs, in the format that `othello.interp.dataset` owns (one folder per da
 from __future__ import annotations
 
 import hashlib
+import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +26,17 @@ from tqdm import tqdm
 from alphazero.evaluators import CachedEvaluator, network_evaluator
 from alphazero.mcts import SearchConfig, choose_actions, search
 from alphazero.trainer import TrainConfig
-from common.config import at_least, knob, positive
-from common.io import REPO_ROOT, CheckpointError
+from common.device import module_device
+from common.io import CheckpointError
+from common.runs import lock_beside
 from othello.az.game import OthelloGame
 from othello.az.model import NetConfig, PolicyValueNet, load_model
-from othello.interp.dataset import DatasetWriter
+from othello.interp.config import (
+    DEFAULT_CHECKPOINT,
+    RANDOM,
+    CollectConfig,
+)
+from othello.interp.dataset import NET, DatasetWriter, check_target
 from othello.players.registry import Player, make_player
 from othello.rules.batch import bits_to_bool, states_from_positions
 from othello.rules.batch import flips as flips_batch
@@ -37,30 +44,8 @@ from othello.rules.board import Position, flips
 from othello.rules.encoding import encode_states, legal_actions
 
 SOURCES = ("selfplay", "random", "greedy", "alphabeta:2", "search")
-DEFAULT_CHECKPOINT = REPO_ROOT / "results" / "alphazero" / "agent.pt"
-RANDOM = "random"  # checkpoint name for a seeded random-weights network
-QUICK_POSITIONS = 20_000
 DEFAULT_MIX = {"selfplay": 0.6, "random": 0.15, "greedy": 0.2, "alphabeta:2": 0.05}
 SEARCH_SHARE = 0.3  # of the positions: evaluated inside the agent's MCTS; the rest from games
-
-
-@dataclass(frozen=True)
-class CollectConfig:
-    """What `collect_dataset` collects (the CLI of othello/collect_activations.py)."""
-
-    checkpoint: str = knob(str(DEFAULT_CHECKPOINT),
-                           "network checkpoint, or 'random' for seeded random weights")
-    layers: tuple[int, ...] = knob((2,), "store the residual stream after these blocks "
-                                   "(0 = the embedding)", check=at_least(0))
-    positions: int = knob(1_000_000, "distinct positions to collect", check=at_least(1))
-    temperature: float = knob(1.0, "softmax temperature of the network's moves in its games",
-                              check=positive)
-    seed: int = knob(0, "seed of the games and searches (and of random weights)",
-                     check=at_least(0))
-
-
-DEFAULT = CollectConfig()
-QUICK = replace(DEFAULT, positions=QUICK_POSITIONS)
 
 
 @dataclass(frozen=True)
@@ -120,7 +105,8 @@ def sample_net_moves(net: PolicyValueNet, positions: list[Position], temperature
                      rng: np.random.Generator) -> list[int]:
     """One move per position, sampled from softmax(logits / temperature) over the legal moves."""
     states, size = states_from_positions(positions), positions[0].size
-    logits, _ = net(torch.from_numpy(encode_states(states, size)))
+    logits, _ = net(torch.from_numpy(encode_states(states, size)).to(module_device(net)))
+    logits = logits.cpu()
     legal = torch.from_numpy(legal_actions(states, size))
     probs = (logits / temperature).masked_fill(~legal, float("-inf")).softmax(dim=-1).numpy()
     cum = np.cumsum(probs.astype(np.float64), axis=1)
@@ -228,11 +214,11 @@ def write_dataset(net: PolicyValueNet, samples: list[Sample], layers: Iterable[i
     for start in tqdm(range(0, n, batch), desc="activations", disable=not progress):
         stop = min(n, start + batch)
         planes = torch.from_numpy(encode_states(np.stack([me[start:stop], opp[start:stop]], 1),
-                                                cfg.size))
+                                                cfg.size)).to(module_device(net))
         streams = net.residual_stream(planes)
         logits, value = net.forward_from(streams[:, -1], cfg.blocks)
-        writer.write_batch(start, {k: streams[:, k].numpy() for k in layers}, logits.numpy(),
-                           value.numpy())
+        writer.write_batch(start, {k: streams[:, k].cpu().numpy() for k in layers},
+                           logits.cpu().numpy(), value.cpu().numpy())
     writer.save_net(net)
     return writer, {name: int((facts["source"] == i).sum()) for i, name in enumerate(SOURCES)}
 
@@ -258,34 +244,35 @@ def load_source(checkpoint: str | Path, seed: int) -> tuple[PolicyValueNet, dict
     return net, {"checkpoint": str(path), "checkpoint_sha256": sha256(path)}
 
 
-def dataset_name(checkpoint: str | Path, quick: bool) -> str:
-    """Default dataset folder name: the checkpoint's file stem ('random'), '-quick' if quick."""
-    stem = RANDOM if str(checkpoint) == RANDOM else Path(checkpoint).stem
-    return stem + ("-quick" if quick else "")
-
-
 def collect_dataset(net: PolicyValueNet, source: dict, out: Path, positions: int,
                     layers: Iterable[int], seed: int, temperature: float = 1.0,
                     progress: bool = True, code: str = "unknown") -> dict:
     """Collect `positions` distinct positions, write the dataset and its meta.json (returned)."""
-    start = time.perf_counter()
-    samples = collect_positions(net, positions, np.random.default_rng(seed),
-                                temperature=temperature, progress=progress)
-    writer, per_source = write_dataset(net, samples, layers, out, progress=progress)
-    cfg = net.config
-    return writer.finish({
-        **source, "per_source": per_source, "mix": DEFAULT_MIX,
-        "search_share": SEARCH_SHARE, "temperature": temperature, "seed": seed,
-        "net_config": {"size": cfg.size, "width": cfg.width, "blocks": cfg.blocks},
-        "net_sha256": sha256(Path(out) / "net.pt"), "seconds": time.perf_counter() - start,
-        "code_version": code, "script": "othello/collect_activations.py"})
+    check_target(out)
+    with lock_beside(out, "dataset"):  # one collection at a time into one folder
+        start = time.perf_counter()
+        samples = collect_positions(net, positions, np.random.default_rng(seed),
+                                    temperature=temperature, progress=progress)
+        if len(samples) < positions:
+            print(f"warning: only {len(samples)} distinct positions of the {positions} asked "
+                  f"for (the games repeat themselves at temperature {temperature:g}; raise "
+                  "--temperature for more)", file=sys.stderr, flush=True)
+        writer, per_source = write_dataset(net, samples, layers, out, progress=progress)
+        cfg = net.config
+        return writer.finish({
+            **source, "per_source": per_source, "mix": DEFAULT_MIX,
+            "search_share": SEARCH_SHARE, "temperature": temperature, "seed": seed,
+            "net_config": {"size": cfg.size, "width": cfg.width, "blocks": cfg.blocks},
+            "net_sha256": sha256(writer.folder / NET), "seconds": time.perf_counter() - start,
+            "code_version": code, "script": "othello/collect_activations.py"})
 
 
 def collect(config: CollectConfig, out: Path, progress: bool = True,
-            code: str = "unknown") -> dict:
-    """`collect_dataset` for a CollectConfig (loads its checkpoint); CheckpointError, or
-    ValueError for layers the network does not have."""
+            code: str = "unknown", device: str = "cpu") -> dict:
+    """`collect_dataset` for a CollectConfig (loads its checkpoint, runs it on `device`);
+    CheckpointError, or ValueError for layers the network does not have."""
     net, source = load_source(config.checkpoint, config.seed)
+    net = net.to(device)
     if any(k > net.config.blocks for k in config.layers):
         raise ValueError(f"--layers must be in 0..{net.config.blocks} for this network")
     return collect_dataset(net, source, out, config.positions, config.layers, config.seed,

@@ -21,8 +21,9 @@ Everything else reads it through `open_dataset` / `ActivationDataset`: SAE train
 
 from __future__ import annotations
 
-import json
+import os
 import re
+import shutil
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.format import open_memmap
 
-from common.io import write_json
+from common.io import CorruptFileError, read_json, write_json
 from othello.az.model import PolicyValueNet, load_model, save_model
 from sae.data import open_acts
 
@@ -50,15 +51,30 @@ class DatasetError(ValueError):
     """A folder that is not an activation dataset, or a layer it does not hold."""
 
 
+def check_target(folder: Path) -> None:
+    """Before a collection starts: `folder` is new, empty or a dataset (which it will replace);
+    DatasetError for a file or a folder of other things, which a dataset must never replace."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise DatasetError(f"{folder} is a file, not a dataset folder")
+    if folder.is_dir() and any(folder.iterdir()) and not is_dataset(folder):
+        raise DatasetError(f"refusing to replace {folder}: it is not an activation dataset "
+                           "(pick a new folder)")
+
+
 class DatasetWriter:
     """Writes a dataset of `count` positions: board facts, per-layer activations and network
-    outputs in batches, the network, then meta.json last (a dataset without it is unfinished)."""
+    outputs in batches, the network, then meta.json, all into a temporary folder beside the
+    target that `finish` renames into place (a killed collection leaves the old dataset, or none,
+    never a half-written one; a leftover `.<name>.partial-<pid>` folder can be deleted)."""
 
     def __init__(self, folder: Path, count: int, width: int, moves: int, layers: Iterable[int]):
-        self.folder, self.count = Path(folder), count
+        self.target, self.count = Path(folder), count
+        self.folder = self.target.parent / f".{self.target.name}.partial-{os.getpid()}"
         self.layers = sorted(set(layers))
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / META).unlink(missing_ok=True)
+        for stale in self.target.parent.glob(f".{self.target.name}.partial-*"):
+            shutil.rmtree(stale)  # left by a killed collection (the caller holds the lock)
+        self.folder.mkdir(parents=True)
         self.acts = {k: self._array(acts_name(k), np.float32, (count, width)) for k in self.layers}
         self.logits = self._array("policy_logits.npy", np.float32, (count, moves))
         self.value = self._array("value.npy", np.float32, (count,))
@@ -91,6 +107,13 @@ class DatasetWriter:
             arr.flush()
         meta = {**meta, "blocks": self.layers, "count": self.count}
         write_json(self.folder / META, meta)
+        old = self.target.parent / f".{self.target.name}.old-{os.getpid()}"
+        if self.target.exists():
+            self.target.rename(old)
+        self.folder.rename(self.target)
+        if old.exists():
+            shutil.rmtree(old)
+        self.folder = self.target
         return meta
 
 
@@ -100,10 +123,31 @@ class ActivationDataset:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         meta_path = self.folder / META
-        self.meta: dict = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-        stored = sorted(int(m.group(1)) for p in self.folder.glob("acts_block*.npy")
-                        if (m := _ACTS.fullmatch(p.name)))
-        self.layers: list[int] = list(self.meta.get("blocks", stored))
+        if not meta_path.is_file():
+            raise DatasetError(f"{self.folder}: unfinished dataset (no {META}); collect it again")
+        try:
+            self.meta: dict = read_json(meta_path)
+        except CorruptFileError as e:
+            raise DatasetError(str(e).replace("delete it to rebuild it",
+                                              "collect the dataset again")) from None
+        self.layers: list[int] = list(self.meta.get("blocks", ()))
+        self._acts: dict[int, np.ndarray] = {}
+        self._check_rows()
+
+    def _check_rows(self) -> None:
+        """Every array must hold meta.json's "count" rows: a dataset that disagrees is stale or
+        damaged, and training on it would be silently wrong."""
+        count = self.meta.get("count")
+        names = [*FACTS, *OUTPUTS, *(acts_name(k)[:-4] for k in self.layers)]
+        for name in names:
+            path = self.folder / f"{name}.npy"
+            try:
+                rows = np.load(path, mmap_mode="r").shape[0]
+            except (OSError, ValueError) as e:
+                raise DatasetError(f"{path}: cannot read ({e})") from None
+            if rows != count:
+                raise DatasetError(f"{path}: {rows} rows, but {self.folder / META} says {count} "
+                                   "(a stale or damaged dataset; collect it again)")
 
     @property
     def name(self) -> str:
@@ -123,8 +167,12 @@ class ActivationDataset:
         return self.folder / acts_name(self.layer(layer))
 
     def acts(self, layer: int | None = None) -> np.ndarray:
-        """float32 [N, width] residual stream after block `layer` (memory-mapped)."""
-        return open_acts(self.acts_path(layer))
+        """float32 [N, width] residual stream after block `layer` (memory-mapped; its values are
+        checked once, on the first call)."""
+        layer = self.layer(layer)
+        if layer not in self._acts:
+            self._acts[layer] = open_acts(self.acts_path(layer))
+        return self._acts[layer]
 
     def _rows(self, name: str, rows: np.ndarray | None) -> np.ndarray:
         arr = np.load(self.folder / f"{name}.npy", mmap_mode="r")

@@ -75,7 +75,7 @@ def probes_from_records(path: str | Path, plies: list[int],
                         size: int) -> list[tuple[str, Position]]:
     """(name, position) after each of `plies` plies of every game in a JSON-lines record file
     (`othello.players.match` format); plies past a game's end are skipped."""
-    out = []
+    out, g = [], -1
     for g, record in enumerate(read_records(path)):
         replay(record)  # validates every move and the stated result first
         if int(record["size"]) != size:
@@ -88,6 +88,8 @@ def probes_from_records(path: str | Path, plies: list[int],
             pos = pos.play(parse_move(moves[ply - 1], size))
             if ply in plies and not pos.is_over():
                 out.append((f"game{g}-ply{ply}", pos))
+    if g < 0:
+        raise RecordError(f"{path}: no game records in it (an empty file?)")
     return out
 
 

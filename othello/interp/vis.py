@@ -203,6 +203,17 @@ def _pairs(ids: np.ndarray, values: np.ndarray, keep=lambda v: True) -> list[lis
     return [[int(i), _r(v, 3)] for i, v in zip(ids, values, strict=True) if keep(v)]
 
 
+RECORD_BYTES = 1000  # about one example board record held in memory (dict, board string, lists)
+
+
+def records_bytes(n_features: int, d: int, moves: int, cfg: VisConfig) -> int:
+    """About the memory `feature_records` needs: the example records and top-k tables of every
+    feature, a 64-feature batch of top-k rows through the network, the concept features."""
+    examples = n_features * (cfg.top_k + cfg.quantiles)
+    return (examples * (RECORD_BYTES + 16) + 64 * cfg.top_k * 4 * (3 * d + 4 * moves)
+            + 4 * n_features * (cfg.concept_rows + 2 * cfg.chunk))
+
+
 def feature_records(sae: SAE, ds: ActivationDataset, layer: int, cfg: VisConfig,
                     family: list[tuple[str, np.ndarray, np.ndarray]] = (),
                     progress: bool = False) -> tuple[list[dict], dict, np.ndarray]:
@@ -212,6 +223,9 @@ def feature_records(sae: SAE, ds: ActivationDataset, layer: int, cfg: VisConfig,
     widths of the grid; a record lists their [id, cosine] pairs in that order (the index entry's
     `family`). Examples, neighbours and family matches are [id or row, value] pairs."""
     acts = ds.acts(layer)
+    if acts.shape[1] != sae.d:
+        raise ValueError(f"the SAE reads {sae.d}-wide activations, but {ds.acts_path(layer)} is "
+                         f"{acts.shape[1]} wide (an SAE trained on another layer or network?)")
     rows = subset(np.arange(acts.shape[0]), cfg.rows, cfg.seed)
     stats = activation_stats(sae, acts, rows, top_k=cfg.top_k, quantiles=cfg.quantiles,
                              per_band=cfg.per_band, weakest=cfg.weakest, bins=cfg.bins,
@@ -240,8 +254,10 @@ def feature_records(sae: SAE, ds: ActivationDataset, layer: int, cfg: VisConfig,
             "max_act": _r(stats["max"][j]),
             "hist": {"max": _r(stats["max"][j]), "counts": [int(c) for c in stats["hist"][j]]},
             "top": _examples(stats["top_i"][j], stats["top_v"][j]),
-            "bands": [{"lo": _r(edges[q], 3), "hi": _r(edges[q + 1], 3),
-                       "examples": _examples(stats["band_i"][j, q], stats["band_v"][j, q])}
+            # band q holds activations in [edges[q], edges[q + 1]): lists, not objects (the
+            # keys alone would cost about 20 MB over the default grid)
+            "edges": [_r(e, 3) for e in edges] if stats["top_i"][j, 0] >= 0 else [],
+            "bands": [_examples(stats["band_i"][j, q], stats["band_v"][j, q])
                       for q in range(cfg.quantiles)] if stats["top_i"][j, 0] >= 0 else [],
             "weakest": _examples(stats["weak_i"][j], stats["weak_v"][j]),
             "maps": {k: _permille(maps[k][j]) for k in ("mine", "theirs", "legal")}

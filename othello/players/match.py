@@ -10,7 +10,8 @@ had no move; the final two passes of a finished game are implied, not written.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,21 +89,28 @@ def replay(record: dict) -> Position:
 
 
 def write_records(path: str | Path, records: Iterable[dict]) -> None:
-    """Append records to a JSON-lines file."""
+    """Append records to a JSON-lines file, each line flushed as it is written."""
     with open(path, "a") as f:
         for rec in records:
             f.write(json.dumps(rec) + "\n")
+            f.flush()
 
 
 def read_records(path: str | Path) -> Iterator[dict]:
-    """Records from a JSON-lines file; raises RecordError on a line that is not JSON."""
+    """Records from a JSON-lines file; RecordError on a line that is not JSON, except a torn
+    last line (a writer killed mid-line), which is skipped with a warning."""
     with open(path) as f:
-        for lineno, line in enumerate(f, start=1):
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError:
-                    raise RecordError(f"{path}:{lineno} is not a JSON object") from None
+        lines = f.readlines()
+    for lineno, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                if lineno == len(lines) and not line.endswith("\n"):
+                    print(f"warning: {path}:{lineno}: skipping a torn last line (a writer "
+                          "stopped mid-line)", file=sys.stderr)
+                    return
+                raise RecordError(f"{path}:{lineno} is not a JSON object") from None
 
 
 @dataclass
@@ -119,8 +127,10 @@ class MatchResult(Tally):
 
 
 def play_match(p1: Player, p2: Player, size: int, games: int, rng: np.random.Generator,
-               opening_plies: int = 4, progress: bool = False) -> tuple[MatchResult, list[dict]]:
-    """Play `games` games, player 1 taking Black in the even-numbered ones."""
+               opening_plies: int = 4, progress: bool = False,
+               on_game: Callable[[dict], None] | None = None) -> tuple[MatchResult, list[dict]]:
+    """Play `games` games, player 1 taking Black in the even-numbered ones; `on_game` gets each
+    record as its game ends (e.g. to append it to a file, so a crash loses no finished game)."""
     result, records = MatchResult(), []
     for g in tqdm(range(games), desc=f"{p1.name} vs {p2.name}", disable=not progress,
                   leave=False):
@@ -129,4 +139,6 @@ def play_match(p1: Player, p2: Player, size: int, games: int, rng: np.random.Gen
         rec = play_game(black, white, size, rng, opening_plies)
         result.add(rec, "black" if p1_black else "white")
         records.append(rec)
+        if on_game is not None:
+            on_game(rec)
     return result, records

@@ -11,7 +11,8 @@ The search is negamax alpha-beta with principal-variation (null-window) re-searc
 style of Edax: a two-way transposition table of bounds and best move (replacement by depth),
 enhanced transposition cutoffs, fastest-first ordering (fewest opponent replies, corners and
 parity as tie-breaks) high in the tree, parity ordering without table below `TT_MIN_EMPTIES`,
-and a move-generator-free loop over the last `SMALL_EMPTIES` empty squares.
+and one hand-written, non-recursive solver per count of the last 1-4 empty squares (no move
+generator, no table).
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ NO_MOVE = 255
 SMALL_EMPTIES = 4  # from here on: loop over empty squares, no move generator, no table
 TT_MIN_EMPTIES = 7  # shallower nodes are cheaper to search again than to store
 ETC_MIN_EMPTIES = 10  # enhanced transposition cutoffs from here up
-SHALLOW_MIN_EMPTIES = 16  # order by a shallow search from here up
-SHALLOW_STEP = 4  # one more ply of shallow search every SHALLOW_STEP empties
+SHALLOW_MIN_EMPTIES = 12  # order by a shallow search from here up (16: 1.6x the time at 25)
+SHALLOW_STEP = 3  # one more ply of shallow search every SHALLOW_STEP empties
 SCRATCH_SLOTS = 40  # more than the most legal moves on 8x8 (33 is the known record)
 
 U0 = np.uint64(0)
@@ -45,13 +46,16 @@ BIAS = 128  # bounds are stored as bound + BIAS in one byte
 
 def _geometry() -> tuple[np.ndarray, ...]:
     """Per size (index = size): full mask, the 4 shift amounts, masks applied after a left or a
-    right shift (no wrap across the side columns), corner mask, and parity quadrants."""
+    right shift (no wrap across the side columns), corner mask, parity quadrants (as masks and
+    per square), and per square the 8 rays of squares that a move there may flip."""
     full = np.zeros(MAX_SIZE + 1, np.uint64)
     shift = np.zeros((MAX_SIZE + 1, 4), np.uint64)
     lmask = np.zeros((MAX_SIZE + 1, 4), np.uint64)
     rmask = np.zeros((MAX_SIZE + 1, 4), np.uint64)
     corners = np.zeros(MAX_SIZE + 1, np.uint64)
     quads = np.zeros((MAX_SIZE + 1, 4), np.uint64)
+    quad_of = np.zeros((MAX_SIZE + 1, MAX_SIZE * MAX_SIZE), np.int64)
+    rays = np.zeros((MAX_SIZE + 1, MAX_SIZE * MAX_SIZE, 8), np.uint64)
     for n in range(MIN_SIZE, MAX_SIZE + 1):
         f = (1 << (n * n)) - 1
         col0 = sum(1 << (r * n) for r in range(n))
@@ -68,11 +72,19 @@ def _geometry() -> tuple[np.ndarray, ...]:
         h = (n + 1) // 2
         for sq in range(n * n):
             r, c = divmod(sq, n)
-            quads[n, (r >= h) * 2 + (c >= h)] |= np.uint64(1 << sq)
-    return full, shift, lmask, rmask, corners, quads
+            quad_of[n, sq] = (r >= h) * 2 + (c >= h)
+            quads[n, quad_of[n, sq]] |= np.uint64(1 << sq)
+            # rays 0-3 run towards higher squares (E, SW, S, SE), 4-7 towards lower ones
+            for d, (dr, dc) in enumerate(((0, 1), (1, -1), (1, 0), (1, 1),
+                                          (0, -1), (-1, 1), (-1, 0), (-1, -1))):
+                rr, cc = r + dr, c + dc
+                while 0 <= rr < n and 0 <= cc < n:
+                    rays[n, sq, d] |= np.uint64(1 << (rr * n + cc))
+                    rr, cc = rr + dr, cc + dc
+    return full, shift, lmask, rmask, corners, quads, quad_of, rays
 
 
-FULL, SHIFT, LMASK, RMASK, CORNERS, QUADS = _geometry()
+FULL, SHIFT, LMASK, RMASK, CORNERS, QUADS, QUAD_OF, RAYS = _geometry()
 
 
 @intrinsic
@@ -93,6 +105,18 @@ def lowest_square(typingctx, x):
 
     def codegen(context, builder, signature, args):
         return builder.cttz(args[0], context.get_constant(types.boolean, True))
+
+    return sig, codegen
+
+
+@intrinsic
+def highest_square(typingctx, x):
+    """Index of the highest set bit (x != 0)."""
+    sig = types.uint64(types.uint64)
+
+    def codegen(context, builder, signature, args):
+        lz = builder.ctlz(args[0], context.get_constant(types.boolean, True))
+        return builder.sub(context.get_constant(types.uint64, 63), lz)
 
     return sig, codegen
 
@@ -136,27 +160,25 @@ def neighbours(x, size):
 
 @njit(cache=True)
 def flips(me, opp, sq, size):
-    """Opponent discs flipped by playing `sq` (0 when the move is illegal or `sq` is taken)."""
-    bit = U1 << np.uint64(sq)
+    """Opponent discs flipped by playing the empty square `sq` (0 when the move is illegal).
+
+    Along each of the 8 rays from `sq`, the first square that is not the opponent's must be
+    mine, and then every ray square before it flips: the lowest set bit of ray & ~opp for the
+    rays towards higher squares, the highest for the others (no loop over the discs)."""
     out = U0
     for d in range(4):
-        s = SHIFT[size, d]
-        m = LMASK[size, d]
-        line = U0
-        x = (bit << s) & m
-        while x & opp:
-            line |= x
-            x = (x << s) & m
-        if x & me:
-            out |= line
-        m = RMASK[size, d]
-        line = U0
-        x = (bit >> s) & m
-        while x & opp:
-            line |= x
-            x = (x >> s) & m
-        if x & me:
-            out |= line
+        ray = RAYS[size, sq, d]
+        block = ray & ~opp
+        first = block & (U0 - block)
+        if first & me:
+            out |= ray & (first - U1)
+    for d in range(4, 8):
+        ray = RAYS[size, sq, d]
+        block = ray & ~opp
+        if block:
+            first = U1 << highest_square(block)
+            if first & me:
+                out |= ray & ~((first << U1) - U1)
     return out
 
 
@@ -216,15 +238,116 @@ def _parity_first(empty, size):
 
 
 @njit(cache=True)
-def _small(me, opp, alpha, beta, empty, n, size, stats):
-    """Fail-soft negamax over the last `n` empty squares: a square is legal exactly when it
-    flips something, so no move generator and no table. Odd quadrants first, corners first."""
-    stats[0] += 1
-    if n == 1:
-        return _last(me, opp, lowest_square(empty), size)
+def _side2(me, opp, alpha, beta, x1, x2, size, stats):
+    """Best score of the mover over its moves at x1 then x2 (-INF when it has none); each
+    one-empty position reached counts as a node."""
     best = -INF
+    f = flips(me, opp, x1, size)
+    if f:
+        stats[0] += 1
+        best = -_last(opp & ~f, me | f | (U1 << x1), x2, size)
+        if best >= beta:
+            return best
+    f = flips(me, opp, x2, size)
+    if f:
+        stats[0] += 1
+        v = -_last(opp & ~f, me | f | (U1 << x2), x1, size)
+        if v > best:
+            best = v
+    return best
+
+
+@njit(cache=True)
+def _solve2(me, opp, alpha, beta, x1, x2, size, stats):
+    """Exact (fail-soft) score with the two empty squares x1, x2."""
+    stats[0] += 1
+    v = _side2(me, opp, alpha, beta, x1, x2, size, stats)
+    if v > -INF:
+        return v
+    v = _side2(opp, me, -beta, -alpha, x1, x2, size, stats)
+    if v > -INF:
+        return -v
+    return _final(me, opp)
+
+
+@njit(cache=True)
+def _side3(me, opp, alpha, beta, x1, x2, x3, size, stats):
+    """Best score of the mover over x1, x2, x3 in that order (-INF when it has no move)."""
+    best = -INF
+    for i in range(3):
+        if i == 0:
+            sq, a, b = x1, x2, x3
+        elif i == 1:
+            sq, a, b = x2, x1, x3
+        else:
+            sq, a, b = x3, x1, x2
+        f = flips(me, opp, sq, size)
+        if f == U0:
+            continue
+        v = -_solve2(opp & ~f, me | f | (U1 << sq), -beta, -alpha, a, b, size, stats)
+        if v > best:
+            best = v
+            if v > alpha:
+                alpha = v
+                if alpha >= beta:
+                    return best
+    return best
+
+
+@njit(cache=True)
+def _solve3(me, opp, alpha, beta, x1, x2, x3, size, stats):
+    """Exact (fail-soft) score with three empty squares; the one alone in its quadrant (odd
+    parity: its mover gets the last move there) goes first."""
+    stats[0] += 1
+    q1, q2, q3 = QUAD_OF[size, x1], QUAD_OF[size, x2], QUAD_OF[size, x3]
+    if q1 == q2 and q1 != q3:
+        x1, x3 = x3, x1
+    elif q1 == q3 and q1 != q2:
+        x1, x2 = x2, x1
+    v = _side3(me, opp, alpha, beta, x1, x2, x3, size, stats)
+    if v > -INF:
+        return v
+    v = _side3(opp, me, -beta, -alpha, x1, x2, x3, size, stats)
+    if v > -INF:
+        return -v
+    return _final(me, opp)
+
+
+@njit(cache=True)
+def _side4(me, opp, alpha, beta, xs, size, stats):
+    """Best score of the mover over the four squares `xs` (packed 8 bits each, in order)."""
+    best = -INF
+    for i in range(4):
+        sq = (xs >> U8 * np.uint64(i)) & UFF
+        rest = U0
+        k = U0
+        for j in range(4):
+            if j != i:
+                rest |= ((xs >> U8 * np.uint64(j)) & UFF) << U8 * k
+                k += U1
+        f = flips(me, opp, sq, size)
+        if f == U0:
+            continue
+        v = -_solve3(opp & ~f, me | f | (U1 << sq), -beta, -alpha, rest & UFF,
+                     (rest >> U8) & UFF, rest >> U16, size, stats)
+        if v > best:
+            best = v
+            if v > alpha:
+                alpha = v
+                if alpha >= beta:
+                    return best
+    return best
+
+
+@njit(cache=True)
+def _solve4(me, opp, alpha, beta, empty, size, stats):
+    """Exact (fail-soft) score with four empty squares: odd quadrants first (Edax's parity
+    ordering), corners first within each group."""
+    stats[0] += 1
     odd = _parity_first(empty, size)
     c = CORNERS[size]
+    xs = U0
+    k = U0
     for group in range(4):
         if group == 0:
             cand = empty & odd & c
@@ -236,27 +359,35 @@ def _small(me, opp, alpha, beta, empty, n, size, stats):
             cand = empty & ~odd & ~c
         while cand:
             sq = lowest_square(cand)
-            b = U1 << sq
-            cand ^= b
-            f = flips(me, opp, sq, size)
-            if f == U0:
-                continue
-            v = -_small(opp & ~f, me | f | b, -beta, -alpha, empty ^ b, n - 1, size, stats)
-            if v > best:
-                best = v
-                if v > alpha:
-                    alpha = v
-                    if alpha >= beta:
-                        return best
-    if best > -INF:
-        return best
-    cand = empty
-    while cand:
-        sq = lowest_square(cand)
-        cand ^= U1 << sq
-        if flips(opp, me, sq, size) != U0:
-            return -_small(opp, me, -beta, -alpha, empty, n, size, stats)
+            cand ^= U1 << sq
+            xs |= sq << U8 * k
+            k += U1
+    v = _side4(me, opp, alpha, beta, xs, size, stats)
+    if v > -INF:
+        return v
+    v = _side4(opp, me, -beta, -alpha, xs, size, stats)
+    if v > -INF:
+        return -v
     return _final(me, opp)
+
+
+@njit(cache=True)
+def _small(me, opp, alpha, beta, n, size, stats):
+    """Exact (fail-soft) score with at most SMALL_EMPTIES (4) empty squares: no move generator
+    and no table (a square is legal exactly when it flips something), one function per count,
+    none of them recursive."""
+    empty = ~(me | opp) & FULL[size]
+    if n == 4:
+        return _solve4(me, opp, alpha, beta, empty, size, stats)
+    x1 = lowest_square(empty)
+    x2 = lowest_square(empty ^ (U1 << x1))
+    if n == 3:
+        return _solve3(me, opp, alpha, beta, x1, x2,
+                       lowest_square(empty ^ (U1 << x1) ^ (U1 << x2)), size, stats)
+    if n == 2:
+        return _solve2(me, opp, alpha, beta, x1, x2, size, stats)
+    stats[0] += 1
+    return _last(me, opp, x1, size) if n == 1 else _final(me, opp)
 
 
 @njit(cache=True)
@@ -411,7 +542,7 @@ def search(me, opp, alpha, beta, n, size, tt, buf, stats):
     `buf` a scratch array (uint64 [65, SCRATCH_SLOTS, 4]) indexed by the number of empties, so
     that no node allocates; `stats[0]` counts nodes."""
     if n <= SMALL_EMPTIES:
-        return _small(me, opp, alpha, beta, ~(me | opp) & FULL[size], n, size, stats)
+        return _small(me, opp, alpha, beta, n, size, stats)
     stats[0] += 1
     moves = legal_moves(me, opp, size)
     if moves == U0:

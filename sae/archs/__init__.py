@@ -4,10 +4,20 @@ new architecture is one new file here (or a `@register`ed class anywhere, e.g. i
 import importlib
 import pkgutil
 
-from sae.archs.base import ARCHS, SAE, LossParts, build, get, load, register, sq_error
+from sae.archs.base import (
+    ARCHS,
+    SAE,
+    LossParts,
+    build,
+    get,
+    load,
+    register,
+    saved,
+    sq_error,
+)
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name != "base":
         importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["ARCHS", "SAE", "LossParts", "build", "get", "load", "register", "sq_error"]
+__all__ = ["ARCHS", "SAE", "LossParts", "build", "get", "load", "register", "saved", "sq_error"]

@@ -10,11 +10,18 @@ An architecture is ONE file in `sae/archs/`: a subclass of `SAE` decorated with 
 declares its hyper-parameters as a frozen dataclass of `knob()` fields (`Config`), its default
 learning rate, the values its grid sweeps (`grid`, `quick_grid`), its initialisation and its
 loss. The trainer, the grid, the CLI flags, the plots and the browser data all read these.
+
+Saved SAEs are folders in SAELens's layout (`cfg.json` + `sae_weights.safetensors` with `W_enc`,
+`b_enc`, `W_dec`, `b_dec` in original units: the scale is folded into the weights, as SAELens
+folds its own activation normalisation), so `sae_lens.SAE.load_from_disk(folder)` gives the same
+latents; the project's own fields (architecture, scale, hyper-parameters, training config) sit
+under one extra `cfg.json` key that SAELens ignores. `load` also reads the older `sae.pt`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -23,7 +30,19 @@ import torch
 from torch import nn
 
 from common.config import ConfigError, validate
-from common.io import CheckpointError, load_checkpoint, save_checkpoint
+from common.io import (
+    CheckpointError,
+    check_finite_weights,
+    load_checkpoint,
+    load_safetensors,
+    save_safetensors,
+    write_json,
+)
+
+WEIGHTS, CFG = "sae_weights.safetensors", "cfg.json"  # SAELens's file names
+LEGACY = "sae.pt"  # the torch checkpoint SAEs were saved as before
+SAELENS_VERSION = "6.54.12"  # the SAELens whose `load_from_disk` the layout is tested against
+OWN_KEY = "othello_interp"  # cfg.json key of the project's own fields
 
 
 @dataclass
@@ -50,6 +69,7 @@ class SAE(nn.Module):
     grid: ClassVar[dict[str, tuple]] = {}  # values a grid sweeps by default, per Config field
     quick_grid: ClassVar[dict[str, tuple]] = {}  # the same for --quick (falls back to grid)
     subtract_dec_bias: ClassVar[bool] = False  # encode x - b_dec (Gao et al.'s pre-encoder bias)
+    saelens_arch: ClassVar[str | None] = None  # SAELens's name for the same encoder, if it has one
 
     def __init__(self, d: int, n_features: int, scale: float = 1.0, hp: Any = None, **hyper):
         super().__init__()
@@ -164,10 +184,25 @@ class SAE(nn.Module):
         return {"arch": self.arch, "d": self.d, "n_features": self.n_features,
                 "scale": float(self.scale), **self.hyper()}
 
-    def save(self, path: str | Path, **extra) -> None:
-        """Atomic checkpoint with the config needed to rebuild the model (see `load`)."""
-        save_checkpoint(path, {"kind": "sae", "config": self.config(),
-                               "model": self.state_dict(), **extra})
+    def saelens_config(self) -> dict:
+        """SAELens cfg.json keys of this architecture beyond the shared ones (TopK: its k)."""
+        return {}
+
+    def save(self, folder: str | Path, **extra) -> None:
+        """Write `folder/` in SAELens's layout (see the module docstring); `extra` JSON-able
+        fields go into cfg.json with the config. The weights are written first and cfg.json
+        last (both atomically), so a folder with a cfg.json is complete."""
+        folder = Path(folder)
+        s = self.scale
+        save_safetensors(folder / WEIGHTS, {"W_enc": self.enc_weight * s, "b_enc": self.enc_bias,
+                                            "W_dec": self.W_dec, "b_dec": self.b_dec})
+        cfg = {"architecture": self.saelens_arch or self.arch, "d_in": self.d,
+               "d_sae": self.n_features, "dtype": "float32", "device": "cpu",
+               "apply_b_dec_to_input": self.subtract_dec_bias, "normalize_activations": "none",
+               "reshape_activations": "none", **self.saelens_config(),
+               "metadata": {"sae_lens_version": SAELENS_VERSION},
+               OWN_KEY: {**extra, "sae": self.config()}}
+        write_json(folder / CFG, cfg)
 
 
 def _short(value: Any) -> str:
@@ -209,14 +244,48 @@ def build(arch: str, d: int, n_features: int, scale: float = 1.0, **hyper) -> SA
     return get(arch)(d, n_features, scale, **hyper)
 
 
+def saved(folder: str | Path) -> bool:
+    """Whether `folder` holds a saved SAE (SAELens layout, or the older sae.pt)."""
+    folder = Path(folder)
+    return (folder / CFG).is_file() or (folder / LEGACY).is_file()
+
+
 def load(path: str | Path) -> SAE:
-    """An SAE saved with `SAE.save`, in eval mode; CheckpointError with a one-line reason."""
-    ckpt = load_checkpoint(path, required=("config", "model"))
+    """An SAE saved with `SAE.save` (its folder, or a file in it) or an older `sae.pt`, in eval
+    mode; CheckpointError with a one-line reason."""
+    path = Path(path)
+    if path.name in (CFG, WEIGHTS):
+        path = path.parent
+    if path.is_dir() and not (path / CFG).is_file():
+        path = path / LEGACY
     try:
-        cfg = dict(ckpt["config"])
-        sae = build(cfg.pop("arch"), cfg.pop("d"), cfg.pop("n_features"), cfg.pop("scale"), **cfg)
-        sae.load_state_dict(ckpt["model"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        if path.is_dir():
+            sae = _from_folder(path)
+        else:
+            ckpt = load_checkpoint(path, required=("config", "model"))
+            sae = _build(ckpt["config"])
+            sae.load_state_dict(ckpt["model"])
+    except (KeyError, TypeError, ValueError, RuntimeError, json.JSONDecodeError) as exc:
+        if isinstance(exc, CheckpointError):
+            raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{path}: not an SAE checkpoint ({first})") from None
+    check_finite_weights(sae, path)
     return sae.eval()
+
+
+def _build(config: dict) -> SAE:
+    """An (untrained) SAE from `SAE.config()`: architecture, shape, scale, hyper-parameters."""
+    cfg = dict(config)
+    return build(cfg.pop("arch"), cfg.pop("d"), cfg.pop("n_features"), cfg.pop("scale"), **cfg)
+
+
+def _from_folder(folder: Path) -> SAE:
+    """Undo the folding of `save`: training-unit parameters from original-unit weights."""
+    sae = _build(json.loads((folder / CFG).read_text())[OWN_KEY]["sae"])
+    weights, _ = load_safetensors(folder / WEIGHTS)
+    s = sae.scale
+    sae.load_state_dict({"scale": s, "enc_weight": weights["W_enc"] / s,
+                         "enc_bias": weights["b_enc"], "dec_weight": weights["W_dec"] * s,
+                         "dec_bias": weights["b_dec"] * s})
+    return sae

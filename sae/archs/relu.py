@@ -29,6 +29,7 @@ class ReluSAE(SAE):
     default_lr = 1e-3  # chosen for the few hundred steps we can afford
     grid = {"l1": (1.0, 2.0, 3.0, 4.0, 5.0)}
     quick_grid = {"l1": (2.0, 5.0)}
+    saelens_arch = "standard"  # SAELens's ReLU SAE
 
     @classmethod
     def tag(cls, hp: ReluConfig) -> str:

@@ -66,6 +66,7 @@ class TopKSAE(SAE):
     grid = {"k": (8, 16, 32, 64)}
     quick_grid = {"k": (8, 32)}
     subtract_dec_bias = True
+    saelens_arch = "topk"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,6 +76,9 @@ class TopKSAE(SAE):
     def check(self) -> None:
         if not 1 <= self.hp.k <= self.n_features:
             raise ValueError(f"k must be in 1..{self.n_features}, got {self.hp.k}")
+
+    def saelens_config(self) -> dict:
+        return {"k": self.hp.k, "rescale_acts_by_decoder_norm": False}
 
     @property
     def k(self) -> int:

@@ -22,6 +22,7 @@ from common.config import (
     knob,
     positive,
 )
+from common.device import resolve_device
 from common.io import code_version, results_version, write_json
 from common.process import setup_process
 from toymodels.tms.critical import CriticalPoint, kgon_critical_points
@@ -45,12 +46,16 @@ QUICK = replace(DEFAULT, sgld=replace(DEFAULT.sgld, draws=1000))
 
 
 def estimate_llcs(points: list[CriticalPoint], data: torch.Tensor, cfg: SGLDConfig,
-                  estimator: str, progress: bool = False) -> list[LLCResult]:
-    """LLC at each point: all points in one batched call, or one devinterp call each."""
+                  estimator: str, progress: bool = False,
+                  device: str | torch.device = "cpu") -> list[LLCResult]:
+    """LLC at each point on `device`: all points in one batched call, or one devinterp call
+    each."""
+    data = data.to(device)
     if estimator == "devinterp":
-        return [llc_devinterp(p.W.float(), p.b.float(), data, cfg) for p in points]
-    W = torch.stack([p.W.float() for p in points])
-    b = torch.stack([p.b.float() for p in points])
+        return [llc_devinterp(p.W.float().to(device), p.b.float().to(device), data, cfg)
+                for p in points]
+    W = torch.stack([p.W.float() for p in points]).to(device)
+    b = torch.stack([p.b.float() for p in points]).to(device)
     result = llc_batched(W, b, data, cfg, progress=progress)
     return [LLCResult(result.mean[i:i + 1], result.std[i:i + 1], result.per_chain[:, i:i + 1])
             for i in range(len(points))]
@@ -71,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.splitlines()[0])
     add_config_flags(parser, KgonTableConfig, presets={"quick": QUICK})
     add_run_flags(parser, out="where kgon_critical_points.json goes; default: print only",
-                  quick="1000 SGLD draws per chain (a few seconds)")
+                  quick="1000 SGLD draws per chain (a few seconds)", device=True)
     args = parser.parse_args(argv)
     cfg, _ = config_from_args(args, KgonTableConfig, QUICK if args.quick else DEFAULT)
     if cfg.samples < cfg.sgld.batch_size:
@@ -82,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     points = kgon_critical_points()
     gen = torch.Generator().manual_seed(cfg.seed)
     data = one_active(cfg.samples - cfg.samples % cfg.sgld.batch_size, 6, gen)
-    llcs = estimate_llcs(points, data, cfg.sgld, cfg.estimator, not args.no_progress)
+    llcs = estimate_llcs(points, data, cfg.sgld, cfg.estimator, not args.no_progress,
+                         device=resolve_device(args.device))
     print(format_table(points, llcs))
     print(f"(n = {len(data)}, {cfg.estimator} SGLD {config_dict(cfg.sgld)}, "
           f"{time.perf_counter() - start:.0f} s)")

@@ -104,7 +104,7 @@ def llc_devinterp(W: torch.Tensor, b: torch.Tensor, data: torch.Tensor,
                      localization=cfg.localization, num_chains=cfg.chains,
                      num_draws=cfg.draws, num_burnin_steps=cfg.burnin,
                      batch_size=cfg.batch_size, num_init_loss_batches=n // cfg.batch_size,
-                     init_seed=cfg.seed, device="cpu", output_path=Path(tmp) / "s.zarr")
+                     init_seed=cfg.seed, device=str(W.device), output_path=Path(tmp) / "s.zarr")
         trace = torch.as_tensor(result["loss_trace"].values)[:, cfg.burnin:]
         init_loss = float(result["init_loss"].values)
     per_chain = cfg.nbeta_for(n) * (trace.double().mean(1) - init_loss)
@@ -127,9 +127,11 @@ def llc_batched(W: torch.Tensor, b: torch.Tensor, data: torch.Tensor, cfg: SGLDC
     W (..., M, m, n), b (..., M, n) with either one dataset per model, data (M, N, n), or one
     shared dataset, data (N, n) (then W may be (..., m, n)). Results have shape W.shape[:-2].
     Minibatches follow devinterp: every chain sees the same batches, in a shuffled order that
-    repeats each epoch.
+    repeats each epoch. Runs on the device of W; the random numbers are drawn on the CPU, so a
+    GPU run follows the same chains (up to rounding).
     """
     gen = torch.Generator().manual_seed(cfg.seed)
+    device = W.device
     data = data.float()
     W0, b0 = W.detach().float(), b.detach().float()
     if data.dim() == 2:
@@ -143,9 +145,10 @@ def llc_batched(W: torch.Tensor, b: torch.Tensor, data: torch.Tensor, cfg: SGLDC
     Wr, br = W0.reshape(-1, M, m, n_features), b0.reshape(-1, M, n_features)
     start_W, start_b = Wr.repeat(cfg.chains, 1, 1, 1), br.repeat(cfg.chains, 1, 1)
     Wc, bc = start_W.clone(), start_b.clone()
-    total = torch.zeros(Wc.shape[:2], dtype=torch.float64)
+    total = torch.zeros(Wc.shape[:2], dtype=torch.float64, device=device)
     batches = n // cfg.batch_size
     order = torch.randperm(n, generator=gen)[: batches * cfg.batch_size].view(batches, -1)
+    order = order.to(device)
     for step in tqdm(range(cfg.burnin + cfg.draws), desc="SGLD", disable=not progress,
                      leave=False):
         x = data.index_select(1, order[step % batches])
@@ -153,10 +156,10 @@ def llc_batched(W: torch.Tensor, b: torch.Tensor, data: torch.Tensor, cfg: SGLDC
         if step >= cfg.burnin:
             total += batch_loss
         for p, g, p0 in ((Wc, gW, start_W), (bc, gb, start_b)):
-            sgld_step(p, g, p0, torch.randn(p.shape, generator=gen), cfg.lr, nbeta,
+            sgld_step(p, g, p0, torch.randn(p.shape, generator=gen).to(device), cfg.lr, nbeta,
                       cfg.localization)
     mean_loss = (total / cfg.draws).view(cfg.chains, *lead, M)
-    per_chain = nbeta * (mean_loss - init_loss)
+    per_chain = (nbeta * (mean_loss - init_loss)).cpu()
     if W.dim() == W0.dim() - 1:  # shared dataset: drop the added model axis
         per_chain = per_chain.squeeze(-1)
     return LLCResult(per_chain.mean(0), per_chain.std(0, unbiased=False), per_chain)
