@@ -1,15 +1,19 @@
-"""Wall-clock of PPO on mazes: seconds of training until the held-out success (sampled moves,
+"""Time of PPO on mazes: seconds of training until the held-out success (sampled moves,
 fresh mazes of the default size, within the step cap) first reaches a target, default 90%.
 
 Trains the default config of scripts/maze_trajectory.py from scratch into runs/mazes/bench
 (timing the PPO updates only, not the held-out scoring at checkpoints), then scores the final
-network on more fresh mazes. Writes bench/maze.json. Times depend on what else the machine runs.
+network on more fresh mazes, with sampled and with greedy moves. Writes bench/maze.json (or
+--out; the committed figures are results/trajectories/maze/bench.json). CPU seconds of one
+thread (`time.process_time`) are the figure to compare: the machine is shared, so wall-clock
+seconds depend on what else it runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import time
 from dataclasses import dataclass, replace
 
@@ -23,8 +27,9 @@ from common.config import (
     positive,
     probability,
 )
-from common.io import REPO_ROOT, write_json
+from common.io import REPO_ROOT, DirtyTreeError, results_version, write_json
 from common.process import setup_process
+from common.runs import RunFolderError, check_file_writable
 from mazes.misgeneralisation import rate
 from mazes.ppo import evaluate, train
 from scripts.maze_trajectory import DEFAULT
@@ -43,9 +48,16 @@ class MazeBenchConfig:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_config_flags(p, MazeBenchConfig)
-    add_run_flags(p)
+    add_run_flags(p, out="JSON file, default bench/maze.json")
     ns = p.parse_args(argv)
     args, _ = config_from_args(ns, MazeBenchConfig, MazeBenchConfig())
+    out_json = ns.out or REPO_ROOT / "bench" / "maze.json"
+    try:
+        version = results_version(out_json.parent)
+        check_file_writable(out_json)
+    except (DirtyTreeError, RunFolderError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     setup_process()
     cfg = replace(DEFAULT.run, seed=args.seed,
                   ppo=replace(DEFAULT.run.ppo, updates=args.updates,
@@ -57,19 +69,26 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - start
     snaps = [m["snapshot"] for m in state.metrics if "snapshot" in m]
     reached = next((s for s in snaps if s["held_out_success"] >= args.target), None)
-    test = evaluate(state.net, cfg.maze, args.test_mazes, args.seed + 1)
-    out = {"config": config_dict(cfg), "target": args.target,
-           "seconds_to_target": None if reached is None else reached["train_seconds"],
-           "env_steps_to_target": None if reached is None else reached["env_steps"],
+    sampled = evaluate(state.net, cfg.maze, args.test_mazes, args.seed + 1)
+    greedy = evaluate(state.net, cfg.maze, args.test_mazes, args.seed + 1, greedy=True)
+    out = {"code_version": version, "config": config_dict(cfg), "target": args.target,
+           **{f"{k}_to_target": None if reached is None else reached[v]
+              for k, v in (("cpu_seconds", "train_cpu_seconds"), ("seconds", "train_seconds"),
+                           ("update", "update"), ("env_steps", "env_steps"))},
+           "train_cpu_seconds": round(state.cpu_seconds, 1),
            "train_seconds": round(state.seconds, 1), "wall_seconds": round(wall, 1),
-           "final_test_success": rate(test.success),
-           "checkpoints": [{k: s[k] for k in ("update", "env_steps", "train_seconds",
-                                              "held_out_success")} for s in snaps]}
-    write_json(REPO_ROOT / "bench" / "maze.json", out)
+           "final_test_success": rate(sampled.success),
+           "final_test_success_greedy": rate(greedy.success),
+           "checkpoints": [{k: s[k] for k in ("update", "env_steps", "train_cpu_seconds",
+                                              "train_seconds", "held_out_success")}
+                           for s in snaps]}
+    write_json(out_json, out)
     hit = ("not reached" if reached is None else
-           f"reached at {reached['train_seconds']:.0f} s ({reached['env_steps']:,} steps)")
-    print(f"held-out success >= {args.target:.0%}: {hit}; training {state.seconds:.0f} s, "
-          f"final {test.success.mean():.1%} of {args.test_mazes} fresh mazes")
+           f"reached at update {reached['update']}, {reached['train_cpu_seconds']:.0f} CPU s "
+           f"({reached['train_seconds']:.0f} s wall, {reached['env_steps']:,} steps)")
+    print(f"held-out success >= {args.target:.0%}: {hit}; training {state.cpu_seconds:.0f} CPU s "
+          f"({state.seconds:.0f} s wall); final {sampled.success.mean():.1%} sampled, "
+          f"{greedy.success.mean():.1%} greedy of {args.test_mazes} fresh mazes")
     return 0
 
 

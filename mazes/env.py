@@ -119,18 +119,38 @@ class Mazes:
         return {"walls": self.walls, "mouse": self.mouse, "cheese": self.cheese, "t": self.t}
 
 
-def new_mazes(n: int, cfg: MazeConfig, rng: np.random.Generator) -> Mazes:
+def new_mazes(n: int, cfg: MazeConfig, rng: np.random.Generator,
+              reach: int | None = None) -> Mazes:
     """n fresh mazes with the cheese placed as `cfg.cheese` says and the mouse on another open
-    square; with the cheese kept out of the corner (misgeneralisation tests) the mouse starts
-    out of it too, so that entering the corner is the agent's choice."""
+    square, at most `reach` moves from the cheese if given (a training curriculum); with the
+    cheese kept out of the corner (misgeneralisation tests) the mouse starts out of it too, so
+    that entering the corner is the agent's choice."""
     walls = generate_walls(n, cfg.size, rng)
     corner = np.broadcast_to(corner_mask(cfg.size, cfg.corner), walls.shape)
     region = {"anywhere": None, "corner": corner, "not-corner": ~corner}[cfg.cheese]
     cheese = random_open(walls, rng, region)
     elsewhere = ~corner if cfg.cheese == "not-corner" else np.ones_like(walls)
+    if reach is not None:
+        elsewhere = elsewhere & within(walls, cheese, reach)
     elsewhere[np.arange(n), cheese[:, 0], cheese[:, 1]] = False
     mouse = random_open(walls, rng, elsewhere)
     return Mazes(walls, mouse, cheese, np.zeros(n, dtype=np.int64))
+
+
+def within(walls: np.ndarray, target: np.ndarray, moves: int) -> np.ndarray:
+    """(n, S, S) bool: the squares of each maze at most `moves` moves from its target (n, 2),
+    grown a ring of open neighbours at a time for all mazes at once."""
+    n = len(walls)
+    near = np.zeros(walls.shape, dtype=bool)
+    near[np.arange(n), target[:, 0], target[:, 1]] = True
+    for _ in range(moves):
+        grown = near.copy()
+        grown[:, 1:] |= near[:, :-1]
+        grown[:, :-1] |= near[:, 1:]
+        grown[:, :, 1:] |= near[:, :, :-1]
+        grown[:, :, :-1] |= near[:, :, 1:]
+        near = grown & ~walls
+    return near
 
 
 def move(walls: np.ndarray, pos: np.ndarray, actions: np.ndarray) -> np.ndarray:
@@ -156,11 +176,11 @@ def step(mazes: Mazes, actions: np.ndarray, max_steps: int
 
 
 def replace_done(mazes: Mazes, done: np.ndarray, cfg: MazeConfig,
-                 rng: np.random.Generator) -> None:
-    """Start a fresh maze wherever an episode has ended."""
+                 rng: np.random.Generator, reach: int | None = None) -> None:
+    """Start a fresh maze wherever an episode has ended (the mouse within `reach` if given)."""
     idx = np.flatnonzero(done)
     if len(idx):
-        fresh = new_mazes(len(idx), cfg, rng)
+        fresh = new_mazes(len(idx), cfg, rng, reach)
         for name, value in fresh.arrays().items():
             getattr(mazes, name)[idx] = value
 

@@ -36,16 +36,19 @@ class PPOConfig:
 
     envs: int = knob(64, "mazes played in parallel", check=at_least(1))
     rollout: int = knob(64, "steps per environment per update", check=at_least(1))
-    updates: int = knob(36, "PPO updates", check=at_least(1))
+    updates: int = knob(30, "PPO updates", check=at_least(1))
     epochs: int = knob(4, "passes over each rollout", check=at_least(1))
-    minibatches: int = knob(4, "minibatches per pass", check=at_least(1))
-    lr: float = knob(4e-3, "Adam learning rate (annealed linearly to 0)", check=positive)
-    gamma: float = knob(0.97, "discount", check=probability)
+    minibatches: int = knob(32, "minibatches per pass", check=at_least(1))
+    lr: float = knob(1e-2, "Adam learning rate (annealed linearly to 0)", check=positive)
+    gamma: float = knob(0.99, "discount", check=probability)
     lam: float = knob(0.95, "GAE lambda", check=probability)
     clip: float = knob(0.2, "PPO ratio clip", check=positive)
     entropy: float = knob(0.01, "entropy bonus coefficient", check=at_least(0))
     value_coef: float = knob(0.5, "value loss coefficient", check=at_least(0))
     max_grad_norm: float = knob(0.5, "gradient norm clip", check=positive)
+    curriculum: float = knob(0.5, "share of the updates over which the mouse's start, at most "
+                             "one move from the cheese at first, spreads to the whole maze "
+                             "(0: anywhere from the start)", check=probability)
     checkpoints: int = knob(12, "log-spaced checkpoints, update 0 included", check=at_least(2))
     eval_mazes: int = knob(256, "held-out mazes scored at every checkpoint", check=at_least(1))
 
@@ -66,19 +69,33 @@ def checkpoint_updates(updates: int, count: int) -> list[int]:
     return sorted({0, updates, *(int(round(u)) for u in logs)})
 
 
+def start_reach(update: int, cfg: RunConfig) -> int | None:
+    """How many moves from the cheese a training mouse may start at `update` (None: anywhere):
+    growing linearly from 1 to the longest path a maze can hold (its open squares - 1)."""
+    longest = ((cfg.maze.size + 1) // 2) ** 2 * 2 - 2
+    span = cfg.ppo.curriculum * cfg.ppo.updates
+    if update >= span:
+        return None
+    return 1 + int((longest - 1) * update / span)
+
+
 def sample(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One action per row of `probs` (n, 4), by inverse-CDF sampling with numpy's generator."""
     u = rng.random((len(probs), 1))
     return np.minimum((probs.cumsum(1) < u).sum(1), probs.shape[1] - 1)
 
 
-def policy(net: MazeNet, mazes: Mazes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(probs (n, 4) float64, value (n,), obs) of the network on the current positions."""
+def policy(net: MazeNet, mazes: Mazes
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, torch.Tensor]:
+    """(probs (n, 4) float64, value (n,), obs, the net's `think` state) on the current
+    positions."""
     obs = observe(mazes.walls, mazes.mouse, mazes.cheese)
+    obs_t = torch.from_numpy(obs).to(_device(net))
     with torch.no_grad():
-        logits, value = net(torch.from_numpy(obs).to(_device(net)))
+        thought = net.think(obs_t)
+        logits, value = net(obs_t, thought)
     probs = torch.softmax(logits.double(), -1).cpu().numpy()
-    return probs, value.cpu().numpy(), obs
+    return probs, value.cpu().numpy(), obs, thought
 
 
 def _device(net: MazeNet) -> torch.device:
@@ -107,7 +124,7 @@ def evaluate(net: MazeNet, cfg: MazeConfig, n: int, seed: int, greedy: bool = Fa
     corner_first = np.zeros(n, dtype=bool)
     running = np.ones(n, dtype=bool)
     for _ in range(cfg.max_steps):
-        probs, _, _ = policy(net, mazes)
+        probs = policy(net, mazes)[0]
         actions = probs.argmax(1) if greedy else sample(probs, rng)
         before, t = mazes.mouse.copy(), mazes.t.copy()
         _, done, won = step(mazes, actions, cfg.max_steps)
@@ -131,7 +148,8 @@ class RunState:
     update: int = 0
     env_steps: int = 0
     metrics: list[dict] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall-clock of the updates
+    cpu_seconds: float = 0.0  # CPU time of the updates: the figure that holds on a busy machine
 
 
 def _gae(rewards: np.ndarray, values: np.ndarray, dones: np.ndarray, last: np.ndarray,
@@ -154,15 +172,18 @@ def ppo_update(state: RunState, cfg: RunConfig) -> dict:
     p, net = cfg.ppo, state.net
     rng = np.random.default_rng([cfg.seed, state.update + 1])
     T, n = p.rollout, p.envs
+    reach = start_reach(state.update, cfg)
     obs_buf = np.zeros((T, n, 3, cfg.maze.size, cfg.maze.size), dtype=np.float32)
     act = np.zeros((T, n), dtype=np.int64)
     logp = np.zeros((T, n))
     values = np.zeros((T, n), dtype=np.float32)
     rewards = np.zeros((T, n), dtype=np.float32)
     dones = np.zeros((T, n), dtype=np.float32)
+    thoughts = []  # the passes without gradient, run once here and reused by every epoch
     finished, successes, lengths = 0, 0, []  # return of an episode = 1 if it reached the cheese
     for t in range(T):
-        probs, values[t], obs_buf[t] = policy(net, state.mazes)
+        probs, values[t], obs_buf[t], thought = policy(net, state.mazes)
+        thoughts.append(thought)
         act[t] = sample(probs, rng)
         logp[t] = np.log(probs[np.arange(n), act[t]])
         rewards[t], done, won = step(state.mazes, act[t], cfg.maze.max_steps)
@@ -170,14 +191,15 @@ def ppo_update(state: RunState, cfg: RunConfig) -> dict:
         finished += int(done.sum())
         successes += int(won.sum())
         lengths += state.mazes.t[done].tolist()
-        replace_done(state.mazes, done, cfg.maze, rng)
-    _, last, _ = policy(net, state.mazes)
+        replace_done(state.mazes, done, cfg.maze, rng, reach)
+    last = policy(net, state.mazes)[1]
     adv = _gae(rewards, values, dones, last, p.gamma, p.lam)
     device = _device(net)
     returns = torch.from_numpy((adv + values).reshape(-1)).to(device)
     adv_t = torch.from_numpy(adv.reshape(-1)).to(device)
     obs_t = torch.from_numpy(obs_buf.reshape(T * n, *obs_buf.shape[2:])).to(device)
     act_t = torch.from_numpy(act.reshape(-1)).to(device)
+    thought_t = torch.cat(thoughts)
     logp_t = torch.from_numpy(logp.reshape(-1)).float().to(device)
     frac = 1.0 - state.update / p.updates
     for group in state.opt.param_groups:
@@ -188,7 +210,7 @@ def ppo_update(state: RunState, cfg: RunConfig) -> dict:
         order = torch.from_numpy(rng.permutation(T * n)).to(device)
         for i in range(p.minibatches):
             idx = order[i * size:(i + 1) * size]
-            logits, value = net(obs_t[idx])
+            logits, value = net(obs_t[idx], thought_t[idx])
             logp_all = torch.log_softmax(logits, -1)
             new_logp = logp_all.gather(1, act_t[idx, None]).squeeze(1)
             a = adv_t[idx]
@@ -223,6 +245,7 @@ def _save_state(run_dir: Path, state: RunState, finished: bool) -> None:
         "model": state.net.state_dict(), "optimizer": state.opt.state_dict(),
         "mazes": {k: torch.from_numpy(v.copy()) for k, v in state.mazes.arrays().items()},
         "update": state.update, "env_steps": state.env_steps, "seconds": state.seconds,
+        "cpu_seconds": state.cpu_seconds,
         "metrics": json.dumps(state.metrics), "finished": finished})
     lines = "".join(json.dumps(m) + "\n" for m in state.metrics)
     atomic_write_bytes(run_dir / "metrics.jsonl", lines.encode())
@@ -232,6 +255,7 @@ def _save_snapshot(run_dir: Path, state: RunState, cfg: RunConfig) -> dict:
     held_out = evaluate(state.net, cfg.maze, cfg.ppo.eval_mazes, cfg.seed)
     record = {"update": state.update, "env_steps": state.env_steps,
               "train_seconds": round(state.seconds, 2),
+              "train_cpu_seconds": round(state.cpu_seconds, 2),
               "held_out_success": float(held_out.success.mean()),
               "held_out_steps": float(held_out.steps.mean())}
     save_checkpoint(run_dir / "checkpoints" / f"update_{state.update:05d}.pt",
@@ -243,7 +267,8 @@ def fresh_state(cfg: RunConfig, device: str = "cpu") -> RunState:
     """Update 0: a new network and optimiser, and the first mazes."""
     net = build_net(cfg.maze.size, cfg.net, cfg.seed).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.ppo.lr)
-    mazes = new_mazes(cfg.ppo.envs, cfg.maze, np.random.default_rng([cfg.seed, 0]))
+    mazes = new_mazes(cfg.ppo.envs, cfg.maze, np.random.default_rng([cfg.seed, 0]),
+                      start_reach(0, cfg))
     return RunState(net, opt, mazes)
 
 
@@ -256,7 +281,7 @@ def load_state(run_dir: Path, cfg: RunConfig, device: str = "cpu") -> tuple[RunS
     state.opt.load_state_dict(saved["optimizer"])
     state.mazes = Mazes(**{k: v.numpy().copy() for k, v in saved["mazes"].items()})
     state.update, state.env_steps = int(saved["update"]), int(saved["env_steps"])
-    state.seconds = float(saved["seconds"])
+    state.seconds, state.cpu_seconds = float(saved["seconds"]), float(saved["cpu_seconds"])
     state.metrics = json.loads(saved["metrics"])
     return state, bool(saved["finished"])
 
@@ -287,9 +312,10 @@ def train(cfg: RunConfig, run_dir: str | Path, progress: bool = True, resume: bo
     while state.update < cfg.ppo.updates:
         if stop_after is not None and state.update >= stop_after:
             break
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         record = ppo_update(state, cfg)
         state.seconds += time.perf_counter() - start
+        state.cpu_seconds += time.process_time() - cpu
         if state.update in keep:
             record["snapshot"] = _save_snapshot(run_dir, state, cfg)
         state.metrics.append(record)

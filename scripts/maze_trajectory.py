@@ -48,8 +48,8 @@ class MazeTrajectoryConfig:
 
 
 DEFAULT = MazeTrajectoryConfig()
-QUICK = replace(DEFAULT, corner_updates=5, test_mazes=200,
-                run=replace(DEFAULT.run, ppo=replace(PPOConfig(), updates=8, checkpoints=5,
+QUICK = replace(DEFAULT, corner_updates=3, test_mazes=200,
+                run=replace(DEFAULT.run, ppo=replace(PPOConfig(), updates=4, checkpoints=4,
                                                      eval_mazes=32)))
 
 
@@ -57,7 +57,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, MazeT
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_run_flags(p, out="default results/trajectories/maze; --quick: runs/mazes/quick-report",
-                  quick="about a minute or two: 8 + 5 updates, 5 checkpoints, 200 test mazes",
+                  quick="about a minute: 4 + 3 updates, 4 checkpoints, 200 test mazes",
                   device=True)
     p.add_argument("--run-name", default=None,
                    help="runs/mazes/<name> and <name>-corner (default 'default'; --quick 'quick')")
@@ -142,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         summary[label] = {"run": str(run_dir), "updates": state.update,
                           "env_steps": state.env_steps,
                           "train_seconds": round(state.seconds, 1),
+                          "train_cpu_seconds": round(state.cpu_seconds, 1),
                           "held_out_success": rate(test.success),
                           "held_out_mean_steps": round(float(test.steps.mean()), 2)}
         report = write_maze_report(run_dir, args.out / label, probes, {**meta, "agent": label},
@@ -149,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         summary[label]["frames"] = report["frames"]
         print(f"{label:>8} agent: held-out success {test.success.mean():.1%} of "
               f"{cfg.test_mazes} mazes (cheese {run_cfg.maze.cheese}), trained "
-              f"{state.seconds:.0f} s for {state.env_steps:,} steps", flush=True)
+              f"{state.cpu_seconds:.0f} CPU s ({state.seconds:.0f} s wall) for "
+              f"{state.env_steps:,} steps", flush=True)
     summary["misgeneralisation"] = {label: corner_test(net, cfg.run.maze, cfg.test_mazes,
                                                        cfg.run.seed)
                                     for label, net in nets.items()}

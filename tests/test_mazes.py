@@ -16,6 +16,7 @@ from mazes.env import (
     observe,
     open_squares,
     step,
+    within,
 )
 from mazes.fields import Probe, arrows, decision_squares, field_logits
 from mazes.misgeneralisation import rate
@@ -152,3 +153,32 @@ def test_rate_gives_the_wilson_interval() -> None:
 
 def test_open_squares_are_row_major() -> None:
     assert open_squares(HAND_WALLS)[:3].tolist() == [[0, 0], [0, 1], [0, 3]]
+
+
+def test_within_matches_breadth_first_distances_and_places_the_curriculum_mouse() -> None:
+    rng = np.random.default_rng(4)
+    mazes = new_mazes(100, MazeConfig(), rng)
+    dist = np.stack([distances(w, c) for w, c in zip(mazes.walls, mazes.cheese, strict=True)])
+    for moves in (0, 1, 5, 20):
+        assert (within(mazes.walls, mazes.cheese, moves) == ((dist >= 0) & (dist <= moves))).all()
+    near = new_mazes(300, MazeConfig(), rng, reach=2)
+    d = [distances(w, c)[tuple(m)] for w, c, m in zip(near.walls, near.cheese, near.mouse,
+                                                      strict=True)]
+    assert set(d) == {1, 2}
+
+
+def test_ppo_trains_through_the_last_passes_only() -> None:
+    obs = torch.from_numpy(observe(HAND_WALLS[None], np.array([[2, 1]]), np.array([[0, 4]])))
+    full = MazeNet(5, NetConfig(channels=4, iterations=3))
+    cut = MazeNet(5, NetConfig(channels=4, iterations=3, backprop=1))
+    cut.load_state_dict(full.state_dict())
+    outputs = [full(obs), cut(obs), cut(obs, cut.think(obs))]
+    for logits, value in outputs[1:]:  # the same function, however it is split
+        assert torch.allclose(logits, outputs[0][0]) and torch.allclose(value, outputs[0][1])
+    assert not full.think(obs).any()  # nothing runs without gradient by default
+    grads = []
+    for net, (logits, value) in zip((full, cut), outputs[:2], strict=True):
+        (logits.sum() + value).backward()
+        grads.append(net.block.weight.grad)
+    # one pass of gradient: the block's weights see only the input of its last pass
+    assert grads[1].abs().sum() > 0 and not torch.allclose(grads[0], grads[1])

@@ -14,7 +14,15 @@ import torch
 from mazes.env import MazeConfig
 from mazes.fields import field_logits, net_policy, probe_mazes, softmax
 from mazes.net import NetConfig
-from mazes.ppo import PPOConfig, RunConfig, checkpoint_updates, evaluate, fresh_state, train
+from mazes.ppo import (
+    PPOConfig,
+    RunConfig,
+    checkpoint_updates,
+    evaluate,
+    fresh_state,
+    start_reach,
+    train,
+)
 from mazes.report import is_maze_run, write_maze_report
 
 TINY = RunConfig(maze=MazeConfig(size=3, corner=1, max_steps=20),
@@ -33,6 +41,16 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_checkpoint_updates_are_log_spaced_from_zero() -> None:
     assert checkpoint_updates(100, 4) == [0, 1, 10, 100]
     assert checkpoint_updates(3, 16) == [0, 1, 2, 3]
+
+
+def test_curriculum_widens_the_start_from_one_move_to_anywhere() -> None:
+    cfg = replace(RunConfig(), ppo=replace(PPOConfig(), updates=100, curriculum=0.5))
+    reach = [start_reach(u, cfg) for u in range(100)]
+    assert reach[0] == 1 and reach[25] == 1 + 47 // 2 and reach[49] == 48 - 1
+    assert reach[50:] == [None] * 50  # 9x9: 25 cells, 49 open squares, paths of up to 48
+    assert all(a <= b for a, b in zip(reach[:48], reach[1:49], strict=True))
+    none = replace(cfg, ppo=replace(cfg.ppo, curriculum=0.0))
+    assert start_reach(0, none) is None
 
 
 def test_ppo_learns_the_corridor(tiny_run: Path) -> None:
@@ -64,7 +82,8 @@ def _untimed(run: Path) -> list[dict]:
     """The run's metrics without the wall-clock seconds, which differ between two runs."""
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     for row in rows:
-        row.get("snapshot", {}).pop("train_seconds", None)
+        for key in ("train_seconds", "train_cpu_seconds"):
+            row.get("snapshot", {}).pop(key, None)
     return rows
 
 
