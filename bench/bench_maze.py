@@ -55,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         version = results_version(out_json.parent)
         check_file_writable(out_json)
-    except (DirtyTreeError, RunFolderError) as e:
+    except DirtyTreeError as e:  # its message is already one "error: ..." line
+        print(e, file=sys.stderr)
+        return 2
+    except RunFolderError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     setup_process()

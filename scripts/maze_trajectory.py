@@ -12,6 +12,7 @@ by side. Runs go to runs/mazes/<name>[-corner]/ (a finished run with the same co
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -34,7 +35,7 @@ from common.io import (
     write_json,
 )
 from common.process import setup_process
-from common.runs import RunFolderError, check_writable
+from common.runs import RunFolderError, check_writable, open_run
 from mazes.ppo import PPOConfig, RunConfig
 
 
@@ -109,24 +110,40 @@ def main(argv: list[str] | None = None) -> int:
     try:
         version = results_version(args.out)
         check_writable(args.out)
-    except (DirtyTreeError, RunFolderError) as e:
+    except DirtyTreeError as e:  # its message is already one "error: ..." line
+        print(e, file=sys.stderr)
+        return 2
+    except RunFolderError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     from common.device import resolve_device
 
     device = str(resolve_device(args.device))
+    corner_cfg = replace(cfg.run, maze=replace(cfg.run.maze, cheese="corner"),
+                         ppo=replace(cfg.run.ppo, updates=cfg.corner_updates))
+    runs = {"anywhere": (cfg.run, args.runs / args.run_name),
+            "corner": (corner_cfg, args.runs / f"{args.run_name}-corner")}
+    with contextlib.ExitStack() as locks:
+        try:  # one writer per run folder: a second run into the same folders is refused
+            for _, run_dir in runs.values():
+                locks.enter_context(open_run(run_dir, "maze", own_files=("state.pt",)))
+        except RunFolderError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        return _run(args, cfg, runs, version, device, sys.argv[1:] if argv is None else argv)
+
+
+def _run(args: argparse.Namespace, cfg: MazeTrajectoryConfig, runs: dict, version: str,
+         device: str, argv: list[str]) -> int:
+    """Train (or reuse) both runs, then write the fields, curves and misgeneralisation."""
     from mazes.fields import field_logits, net_policy, probe_mazes
     from mazes.misgeneralisation import corner_test, rate
     from mazes.plots import plot_fields
     from mazes.ppo import evaluate
     from mazes.report import write_maze_report
 
-    corner_cfg = replace(cfg.run, maze=replace(cfg.run.maze, cheese="corner"),
-                         ppo=replace(cfg.run.ppo, updates=cfg.corner_updates))
-    runs = {"anywhere": (cfg.run, args.runs / args.run_name),
-            "corner": (corner_cfg, args.runs / f"{args.run_name}-corner")}
     meta = {"config": config_dict(cfg), "seed": cfg.run.seed, "quick": args.quick,
-            "code_version": version, "argv": sys.argv[1:] if argv is None else argv}
+            "code_version": version, "argv": argv}
     probes = probe_mazes(cfg.run.maze, cfg.run.seed)
     summary, nets = {}, {}
     start = time.perf_counter()

@@ -151,3 +151,17 @@ def test_policy_trajectory_accepts_a_maze_run(tiny_run: Path, tmp_path: Path) ->
                                    "--no-progress"]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["frames"] == len(checkpoint_updates(TINY.ppo.updates, TINY.ppo.checkpoints))
+
+
+def test_a_second_maze_run_into_the_same_folders_is_refused(tmp_path: Path, capsys) -> None:
+    """While one process holds runs/<name>-corner, another maze run into it stops with one line
+    before training anything (it would otherwise overwrite the first run's checkpoints)."""
+    from common.runs import open_run
+    from scripts import maze_trajectory
+
+    with open_run(tmp_path / "runs" / "x-corner", "maze"):
+        code = maze_trajectory.main(["--quick", "--runs", str(tmp_path / "runs"), "--run-name",
+                                     "x", "--out", str(tmp_path / "out"), "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "in use by another process" in err[0]
+    assert not (tmp_path / "runs" / "x" / "state.pt").exists()
