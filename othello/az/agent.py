@@ -14,7 +14,7 @@ import numpy as np
 
 from alphazero.arena import Policy, mcts_policy
 from alphazero.evaluators import CachedEvaluator, network_evaluator
-from alphazero.mcts import SearchConfig, search
+from alphazero.mcts import SearchConfig, played_actions, search
 from common.io import CheckpointError
 from othello.az.config import PRETRAINED
 from othello.az.game import OthelloGame
@@ -25,7 +25,8 @@ from othello.rules.board import Position
 
 
 class AlphaZeroPlayer:
-    """MCTS with a policy-value network; plays the most visited root move (no root noise)."""
+    """MCTS with a policy-value network; plays the most visited root move, or the Gumbel root's
+    choice (no root noise)."""
 
     def __init__(self, net: PolicyValueNet, search: SearchConfig | None = None,
                  name: str = "alphazero"):
@@ -39,9 +40,8 @@ class AlphaZeroPlayer:
         if pos.size != self.game.size:
             raise ValueError(f"this network plays {self.game.size}x{self.game.size}, "
                              f"not {pos.size}x{pos.size}")
-        visits = search(self.game, self.evaluate, states_from_positions([pos]), self.config,
-                        rng).visits[0]
-        return int(visits.argmax())
+        result = search(self.game, self.evaluate, states_from_positions([pos]), self.config, rng)
+        return int(played_actions(result, 0.0, rng)[0])
 
     def policy(self, rng: np.random.Generator) -> Policy:
         """The same player for batched matches."""
