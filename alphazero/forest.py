@@ -78,60 +78,58 @@ def new_forest(game: Game, evaluate: Evaluator, roots: np.ndarray,
     return f, prior
 
 
-def simulate(game: Game, evaluate: Evaluator, f: Forest, rows: np.ndarray, rule: ChildRule,
+@dataclass(frozen=True)
+class Puct:
+    """PUCT: argmax Q + c_puct * P * sqrt(N) / (1 + n); an unvisited action's Q is the node's
+    own value estimate. Walked by the compiled `alphazero.tree_kernels.puct_walk`."""
+
+    c_puct: float
+
+
+def simulate(game: Game, evaluate: Evaluator, f: Forest, rule: Puct | ChildRule,
              root_action: np.ndarray | None = None) -> None:
     """One simulation in every tree: walk down by `rule`, expand one leaf, back its value up.
     `root_action[b]` forces tree b's first step (the Gumbel root's sequential halving)."""
-    levels, leaf_value, depth = _select_and_expand(game, evaluate, f, rows, rule, root_action)
-    _backup(f, levels, leaf_value, depth)
+    from alphazero import tree_kernels  # numba: loaded by the first search
 
-
-def _select_and_expand(game: Game, evaluate: Evaluator, f: Forest, rows: np.ndarray,
-                       rule: ChildRule, root_action: np.ndarray | None
-                       ) -> tuple[list, np.ndarray, np.ndarray]:
-    """Walk every tree to a leaf, expand new leaves; return the path and leaf values."""
-    b = len(rows)
-    leaf_value = np.zeros(b, dtype=np.float32)
+    b, nodes = f.child.shape[:2]
+    path_node = np.zeros((b, nodes), dtype=np.int64)
+    path_action = np.zeros((b, nodes), dtype=np.int64)
     depth = np.zeros(b, dtype=np.int64)
-    levels = []  # per level: (tree ids, node ids, actions)
-    active, node = rows, np.zeros(b, dtype=np.int64)
-    new_trees, new_parents, new_actions = [], [], []
+    leaf_value = np.zeros(b, dtype=np.float32)
+    fresh = np.zeros(b, dtype=bool)
+    if isinstance(rule, Puct) and root_action is None:
+        tree_kernels.puct_walk(f.visits, f.value_sum, f.prior, f.legal, f.node_value, f.child,
+                               f.terminal, rule.c_puct, path_node, path_action, depth,
+                               leaf_value, fresh)
+    else:
+        _walk(f, rule, root_action, path_node, path_action, depth, leaf_value, fresh)
+    trees = np.nonzero(fresh)[0]
+    if trees.size:
+        last = depth[trees] - 1
+        _expand(game, evaluate, f, trees, path_node[trees, last], path_action[trees, last],
+                leaf_value)
+    tree_kernels.backup(f.visits, f.value_sum, path_node, path_action, depth, leaf_value)
+
+
+def _walk(f: Forest, rule: ChildRule, root_action: np.ndarray | None, path_node: np.ndarray,
+          path_action: np.ndarray, depth: np.ndarray, leaf_value: np.ndarray,
+          fresh: np.ndarray) -> None:
+    """`tree_kernels.puct_walk` for any rule, level by level in numpy (the Gumbel rule)."""
+    active, node = np.arange(len(depth)), np.zeros(len(depth), dtype=np.int64)
+    level = 0
     while active.size:
-        if root_action is not None and not levels:
-            action = root_action
-        else:
-            action = rule(f, active, node)
-        levels.append((active, node, action))
+        action = root_action if root_action is not None and level == 0 else rule(f, active, node)
+        path_node[active, level], path_action[active, level] = node, action
         depth[active] += 1
         child = f.child[active, node, action]
         known = child >= 0
-        fresh = ~known
-        if fresh.any():
-            new_trees.append(active[fresh])
-            new_parents.append(node[fresh])
-            new_actions.append(action[fresh])
+        fresh[active[~known]] = True
         at_end = known & f.terminal[active, np.maximum(child, 0)]
         leaf_value[active[at_end]] = f.node_value[active[at_end], child[at_end]]
         go_on = known & ~at_end
         active, node = active[go_on], child[go_on].astype(np.int64)
-
-    if new_trees:
-        _expand(game, evaluate, f, np.concatenate(new_trees), np.concatenate(new_parents),
-                np.concatenate(new_actions), leaf_value)
-    return levels, leaf_value, depth
-
-
-def puct_rule(c_puct: float) -> ChildRule:
-    """PUCT: argmax Q + c_puct * P * sqrt(N) / (1 + n); an unvisited action's Q is the node's
-    own value estimate."""
-    def rule(f: Forest, trees: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-        n_visits = f.visits[trees, nodes]
-        q = np.where(n_visits > 0, f.value_sum[trees, nodes] / np.maximum(n_visits, 1),
-                     f.node_value[trees, nodes][:, None])
-        u = c_puct * f.prior[trees, nodes] * (np.sqrt(n_visits.sum(axis=1)) + 1e-8)[:, None]
-        score = np.where(f.legal[trees, nodes], q + u / (1 + n_visits), -np.inf)
-        return score.argmax(axis=1)
-    return rule
+        level += 1
 
 
 def _expand(game: Game, evaluate: Evaluator, f: Forest, trees: np.ndarray, parents: np.ndarray,
@@ -154,12 +152,3 @@ def _expand(game: Game, evaluate: Evaluator, f: Forest, trees: np.ndarray, paren
         f.prior[trees[live], ids[live]] = prior
     f.node_value[trees, ids] = values
     leaf_value[trees] = values
-
-
-def _backup(f: Forest, levels: list, leaf_value: np.ndarray, depth: np.ndarray) -> None:
-    """Add the leaf value to every edge on the path, signed for the player choosing at that edge."""
-    for level, (trees, node, action) in enumerate(levels):
-        plies_to_leaf = depth[trees] - level  # the chooser here is the leaf's side iff even
-        sign = np.where(plies_to_leaf % 2 == 0, 1.0, -1.0).astype(np.float32)
-        f.visits[trees, node, action] += 1
-        f.value_sum[trees, node, action] += sign * leaf_value[trees]

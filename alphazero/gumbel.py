@@ -133,7 +133,7 @@ def gumbel_search(game: Game, evaluate: Evaluator, roots: np.ndarray, config: Se
         starts = np.nonzero(keep[:, k])[0]
         if starts.size:
             rerank(starts, keep[starts, k])
-        simulate(game, evaluate, f, rows, rule, root_action=order[rows, slot[:, k]])
+        simulate(game, evaluate, f, rule, root_action=order[rows, slot[:, k]])
     rerank(rows, np.ones(b, dtype=np.int64))
 
     visits = f.visits[:, 0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from alphazero.config import SearchConfig
-from alphazero.forest import Forest, SearchResult, new_forest, puct_rule, simulate
+from alphazero.forest import Forest, Puct, SearchResult, new_forest, simulate
 from alphazero.game import Evaluator, Game
 from alphazero.gumbel import gumbel_search
 
@@ -30,9 +30,8 @@ def search(game: Game, evaluate: Evaluator, roots: np.ndarray, config: SearchCon
         noise /= noise.sum(axis=1, keepdims=True)
         prior = (1 - config.noise_fraction) * prior + config.noise_fraction * noise
         f.prior[:, 0] = prior
-    rows, rule = np.arange(len(roots)), puct_rule(config.c_puct)
     for _ in range(config.simulations):
-        simulate(game, evaluate, f, rows, rule)
+        simulate(game, evaluate, f, Puct(config.c_puct))
 
     visits = f.visits[:, 0]
     totals = visits.sum(axis=1)
