@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from alphazero.arena import Policy, mcts_policy
-from alphazero.evaluators import CachedEvaluator, network_evaluator
+from alphazero.evaluators import CachedEvaluator, network_evaluator, symmetric_evaluator
 from alphazero.mcts import SearchConfig, played_actions, search
 from common.io import CheckpointError
 from othello.az.config import PRETRAINED
@@ -29,11 +29,12 @@ class AlphaZeroPlayer:
     choice (no root noise)."""
 
     def __init__(self, net: PolicyValueNet, search: SearchConfig | None = None,
-                 name: str = "alphazero"):
+                 name: str = "alphazero", symmetric: bool = False):
         self.net = net.eval()
         self.game = OthelloGame(net.config.size)
         self.config = replace(search or SearchConfig(), noise_fraction=0.0)
-        self.evaluate = CachedEvaluator(network_evaluator(self.game, self.net))
+        evaluator = symmetric_evaluator if symmetric else network_evaluator  # 8 views averaged
+        self.evaluate = CachedEvaluator(evaluator(self.game, self.net))
         self.name = name
 
     def choose(self, pos: Position, rng: np.random.Generator) -> int:
