@@ -15,15 +15,11 @@ Values are from the side to move at a node and flip sign every ply (passes are p
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from alphazero.game import Evaluator, Game
-
-# (forest, tree ids, node ids) -> the action each of those nodes walks down
-ChildRule = Callable[["Forest", np.ndarray, np.ndarray], np.ndarray]
 
 
 class Forest:
@@ -86,10 +82,19 @@ class Puct:
     c_puct: float
 
 
-def simulate(game: Game, evaluate: Evaluator, f: Forest, rule: Puct | ChildRule,
+@dataclass(frozen=True)
+class GumbelBelowRoot:
+    """Below a Gumbel root (`alphazero.gumbel`): the first step is forced, then every node takes
+    argmax(pi' - n / (1 + N)), pi' its improved policy. Walked by `tree_kernels.gumbel_walk`."""
+
+    c_visit: float
+    c_scale: float
+
+
+def simulate(game: Game, evaluate: Evaluator, f: Forest, rule: Puct | GumbelBelowRoot,
              root_action: np.ndarray | None = None) -> None:
     """One simulation in every tree: walk down by `rule`, expand one leaf, back its value up.
-    `root_action[b]` forces tree b's first step (the Gumbel root's sequential halving)."""
+    `root_action[b]` is tree b's first step (the Gumbel root's sequential halving)."""
     from alphazero import tree_kernels  # numba: loaded by the first search
 
     b, nodes = f.child.shape[:2]
@@ -98,38 +103,18 @@ def simulate(game: Game, evaluate: Evaluator, f: Forest, rule: Puct | ChildRule,
     depth = np.zeros(b, dtype=np.int64)
     leaf_value = np.zeros(b, dtype=np.float32)
     fresh = np.zeros(b, dtype=bool)
-    if isinstance(rule, Puct) and root_action is None:
-        tree_kernels.puct_walk(f.visits, f.value_sum, f.prior, f.legal, f.node_value, f.child,
-                               f.terminal, rule.c_puct, path_node, path_action, depth,
-                               leaf_value, fresh)
+    arrays = (f.visits, f.value_sum, f.prior, f.legal, f.node_value, f.child, f.terminal)
+    outputs = (path_node, path_action, depth, leaf_value, fresh)
+    if isinstance(rule, Puct):
+        tree_kernels.puct_walk(*arrays, rule.c_puct, *outputs)
     else:
-        _walk(f, rule, root_action, path_node, path_action, depth, leaf_value, fresh)
+        tree_kernels.gumbel_walk(*arrays, rule.c_visit, rule.c_scale, root_action, *outputs)
     trees = np.nonzero(fresh)[0]
     if trees.size:
         last = depth[trees] - 1
         _expand(game, evaluate, f, trees, path_node[trees, last], path_action[trees, last],
                 leaf_value)
     tree_kernels.backup(f.visits, f.value_sum, path_node, path_action, depth, leaf_value)
-
-
-def _walk(f: Forest, rule: ChildRule, root_action: np.ndarray | None, path_node: np.ndarray,
-          path_action: np.ndarray, depth: np.ndarray, leaf_value: np.ndarray,
-          fresh: np.ndarray) -> None:
-    """`tree_kernels.puct_walk` for any rule, level by level in numpy (the Gumbel rule)."""
-    active, node = np.arange(len(depth)), np.zeros(len(depth), dtype=np.int64)
-    level = 0
-    while active.size:
-        action = root_action if root_action is not None and level == 0 else rule(f, active, node)
-        path_node[active, level], path_action[active, level] = node, action
-        depth[active] += 1
-        child = f.child[active, node, action]
-        known = child >= 0
-        fresh[active[~known]] = True
-        at_end = known & f.terminal[active, np.maximum(child, 0)]
-        leaf_value[active[at_end]] = f.node_value[active[at_end], child[at_end]]
-        go_on = known & ~at_end
-        active, node = active[go_on], child[go_on].astype(np.int64)
-        level += 1
 
 
 def _expand(game: Game, evaluate: Evaluator, f: Forest, trees: np.ndarray, parents: np.ndarray,

@@ -11,8 +11,9 @@ they were visited once, so it keeps improving the policy at 16-32 simulations. W
 (evaluation) g = 0 and the search plays the deterministic survivor.
 
 Below the root every node takes the paper's deterministic rule, argmax(pi' - N / (1 + sum N))
-with pi' the node's own improved policy: visit counts then track pi', the same policy the root
-learns from. Q is always from the side to move at the node (the forest's convention: values flip
+with pi' the node's own improved policy (compiled: `alphazero.tree_kernels.gumbel_walk`, checked
+against `improved_policy` here): visit counts then track pi', the same policy the root learns
+from. Q is always from the side to move at the node (the forest's convention: values flip
 every ply, a pass included), and sigma maps Q from [-1, 1] to [0, 1] first, as the paper's
 c_visit = 50, c_scale = 1 assume.
 """
@@ -24,7 +25,7 @@ import math
 import numpy as np
 
 from alphazero.config import SearchConfig
-from alphazero.forest import ChildRule, Forest, SearchResult, new_forest, simulate
+from alphazero.forest import Forest, GumbelBelowRoot, SearchResult, new_forest, simulate
 from alphazero.game import Evaluator, Game
 
 
@@ -87,17 +88,6 @@ def improved_policy(prior: np.ndarray, visits: np.ndarray, value_sum: np.ndarray
     return (z / z.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-def gumbel_rule(config: SearchConfig) -> ChildRule:
-    """Below the root: argmax(pi' - N / (1 + sum N)) over legal actions."""
-    def rule(f: Forest, trees: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-        visits, legal = f.visits[trees, nodes], f.legal[trees, nodes]
-        pi = improved_policy(f.prior[trees, nodes], visits, f.value_sum[trees, nodes],
-                             f.node_value[trees, nodes], legal, config)
-        score = pi - visits / (1 + visits.sum(axis=1, keepdims=True))
-        return np.where(legal, score, -np.inf).argmax(axis=1)
-    return rule
-
-
 def gumbel_search(game: Game, evaluate: Evaluator, roots: np.ndarray, config: SearchConfig,
                   rng: np.random.Generator, keep_forest: bool = False) -> SearchResult:
     """`alphazero.mcts.search` with the Gumbel root: Gumbel noise iff `config.noise_fraction`
@@ -128,7 +118,7 @@ def gumbel_search(game: Game, evaluate: Evaluator, roots: np.ndarray, config: Se
             sel = trees[keep_n == width]
             candidate[sel[:, None], order[sel, :width]] = True
 
-    rule = gumbel_rule(config)
+    rule = GumbelBelowRoot(config.c_visit, config.c_scale)
     for k in range(n):
         starts = np.nonzero(keep[:, k])[0]
         if starts.size:

@@ -1,4 +1,5 @@
-"""Compiled (numba) walks over the array forest: PUCT descent and the backup.
+"""Compiled (numba) walks over the array forest: PUCT descent, the Gumbel rule below a Gumbel
+root, and the backup.
 
 Why: per simulation the numpy walk costs a dozen array operations per tree level, which on a CPU
 weighed more than the network itself; a compiled loop over trees and levels costs microseconds.
@@ -63,3 +64,61 @@ def backup(visits, value_sum, path_node, path_action, depth, leaf_value):
             node, action = path_node[b, level], path_action[b, level]
             visits[b, node, action] += F32_ONE
             value_sum[b, node, action] += sign * leaf_value[b]
+
+
+@njit(cache=True)
+def gumbel_walk(visits, value_sum, prior, legal, node_value, child, terminal, c_visit, c_scale,
+                root_action, path_node, path_action, depth, leaf_value, fresh):
+    """`puct_walk` below a Gumbel root: the first step is `root_action[b]`, then every node
+    takes argmax(pi' - n / (1 + N)) with pi' = softmax(log P + sigma(completed Q)): the
+    arithmetic of `alphazero.gumbel.improved_policy`, in float64."""
+    actions = visits.shape[2]
+    z = np.empty(actions)
+    for b in range(visits.shape[0]):
+        node, d, best = 0, 0, root_action[b]
+        while True:
+            if d > 0:
+                n_sum, n_max, p_vis, pq = 0.0, 0.0, 0.0, 0.0
+                for a in range(actions):
+                    n = visits[b, node, a]
+                    n_sum += n
+                    n_max = max(n_max, n)
+                    if n > 0:
+                        p_vis += prior[b, node, a]
+                        pq += prior[b, node, a] * (value_sum[b, node, a] / n)
+                v = node_value[b, node]
+                v_mix = (v + n_sum * pq / p_vis) / (1 + n_sum) if p_vis > 0 else v
+                scale = (c_visit + n_max) * c_scale
+                z_max = -np.inf
+                for a in range(actions):
+                    z[a] = -np.inf
+                    if legal[b, node, a] and prior[b, node, a] > 0:
+                        n = visits[b, node, a]
+                        q = value_sum[b, node, a] / n if n > 0 else v_mix
+                        z[a] = np.log(prior[b, node, a]) + scale * (q + 1) / 2
+                        z_max = max(z_max, z[a])
+                total = 0.0
+                for a in range(actions):
+                    if z[a] > -np.inf:
+                        z[a] = np.exp(z[a] - z_max)
+                        total += z[a]
+                best, best_score = -1, -np.inf
+                for a in range(actions):
+                    if not legal[b, node, a]:
+                        continue
+                    pi = z[a] / total if z[a] > -np.inf else 0.0
+                    score = pi - visits[b, node, a] / (1 + n_sum)
+                    if best < 0 or score > best_score:
+                        best, best_score = a, score
+            path_node[b, d], path_action[b, d] = node, best
+            d += 1
+            nxt = child[b, node, best]
+            if nxt < 0:
+                fresh[b] = True
+                break
+            if terminal[b, nxt]:
+                fresh[b] = False
+                leaf_value[b] = node_value[b, nxt]
+                break
+            node = nxt
+        depth[b] = d

@@ -75,6 +75,35 @@ def test_completed_q_and_improved_policy_by_hand():
     np.testing.assert_allclose(got[0], [*expected, 0.0], rtol=1e-6)
 
 
+def test_the_rule_below_the_root_follows_the_improved_policy():
+    # a Gumbel forest from non-uniform priors and values; each walk forced through every root
+    # action takes, at the node below, argmax(pi' - n / (1 + N)) with pi' from improved_policy
+    from alphazero import tree_kernels
+
+    game = OthelloGame(6)
+    result = search(game, fixed_evaluator(game), game.initial_states(8),
+                    replace(GUMBEL, simulations=40, gumbel_actions=4, noise_fraction=0.25),
+                    np.random.default_rng(0), keep_forest=True)
+    f = result.forest
+    b, nodes = f.child.shape[:2]
+    checked = 0
+    for root_action in np.nonzero(f.legal[0, 0])[0]:  # the 4 moves of the start position
+        path_node, path_action = np.zeros((b, nodes), np.int64), np.zeros((b, nodes), np.int64)
+        depth, fresh = np.zeros(b, np.int64), np.zeros(b, bool)
+        tree_kernels.gumbel_walk(f.visits, f.value_sum, f.prior, f.legal, f.node_value, f.child,
+                                 f.terminal, 50.0, 1.0, np.full(b, root_action), path_node,
+                                 path_action, depth, np.zeros(b, np.float32), fresh)
+        for t in np.nonzero(depth >= 2)[0]:
+            node = path_node[t, 1]
+            visits = f.visits[t, node][None]
+            pi = improved_policy(f.prior[t, node][None], visits, f.value_sum[t, node][None],
+                                 f.node_value[t, node][None], f.legal[t, node][None], GUMBEL)
+            score = np.where(f.legal[t, node], pi[0] - visits[0] / (1 + visits.sum()), -np.inf)
+            assert path_action[t, 1] == score.argmax()
+            checked += 1
+    assert checked >= 20
+
+
 class OneMove:
     """One move from the root to a terminal state whose outcome (for the side to move there,
     the opponent) is `outcomes[a]`."""
