@@ -2,8 +2,8 @@
 Gumbel root and playout-cap randomisation, each trained from the same seed for the same CPU
 seconds and scored against one classic opponent.
 
-    python bench/bench_ablation.py                     # 4 variants, 360 CPU-s each, 40 games
-    python bench/bench_ablation.py --variants puct50 gumbel16 --cpu-budget-s 120 --games 20
+    python bench/bench_search_ablation.py                     # 4 variants, 360 CPU-s each, 40 games
+    python bench/bench_search_ablation.py --variants puct50 gumbel16 --cpu-budget-s 120 --games 20
 
 CPU time (`time.process_time`, one torch thread) is the budget, not wall-clock: the machine may
 be shared. A variant trains whole iterations of the default recipe (its network, 256 games per
