@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from alphazero.game import Evaluator, Game
-from alphazero.mcts import SearchConfig, choose_actions, search
+from alphazero.mcts import SearchConfig, played_actions, search
 from common.tally import Tally
 
 Policy = Callable[[np.ndarray], np.ndarray]  # states [n, ...] -> actions [n]
@@ -22,9 +22,10 @@ Policy = Callable[[np.ndarray], np.ndarray]  # states [n, ...] -> actions [n]
 
 def mcts_policy(game: Game, evaluate: Evaluator, config: SearchConfig,
                 rng: np.random.Generator) -> Policy:
-    """Greedy MCTS play: the most visited root move (no noise unless `config` asks for it)."""
+    """Greedy MCTS play: the most visited root move, or the Gumbel root's choice (no noise
+    unless `config` asks for it)."""
     def policy(states: np.ndarray) -> np.ndarray:
-        return choose_actions(search(game, evaluate, states, config, rng).visits, 0.0, rng)
+        return played_actions(search(game, evaluate, states, config, rng), 0.0, rng)
     return policy
 
 

@@ -1,13 +1,37 @@
-"""The training run's knobs (`TrainConfig`), apart from the trainer so that reading them (an
-entry point's --help, a saved run's config) does not load torch."""
+"""The search's knobs (`SearchConfig`) and the training run's (`TrainConfig`), apart from the code
+that uses them so that reading them (an entry point's --help, a saved run's config) loads
+neither torch nor the search."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
 
-from alphazero.mcts import SearchConfig
 from common.config import at_least, knob, positive, probability, validate
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """The search: the one home of the simulation count and the exploration constants, used by
+    self-play, evaluation and play alike. `noise_fraction > 0` marks self-play's search: root
+    Dirichlet noise for PUCT, sampled Gumbel noise for the Gumbel root."""
+
+    simulations: int = knob(50, "MCTS simulations per move", check=at_least(1))
+    c_puct: float = knob(1.5, "PUCT exploration constant", check=positive)
+    dirichlet_alpha: float = knob(0.5, "root Dirichlet noise concentration", check=positive)
+    noise_fraction: float = knob(0.0, "weight of the root Dirichlet noise in the priors "
+                                 "(puct; with the gumbel root any value > 0 samples the Gumbel "
+                                 "noise of self-play instead)", check=probability)
+    root_search: str = knob("puct", "root search: puct (visit counts) or gumbel (Gumbel top-k, "
+                            "sequential halving, completed-Q policy targets; alphazero.gumbel)",
+                            choices=("puct", "gumbel"))
+    gumbel_actions: int = knob(16, "gumbel: root actions sampled for sequential halving (m)",
+                               check=at_least(1))
+    c_visit: float = knob(50.0, "gumbel: visit offset of the Q transform sigma", check=positive)
+    c_scale: float = knob(1.0, "gumbel: scale of the Q transform sigma", check=positive)
+
+    def __post_init__(self):
+        validate(self)
 
 
 @dataclass(frozen=True)
@@ -23,7 +47,14 @@ class TrainConfig:
                                  "simulation)", check=at_least(1))
     search: SearchConfig = SearchConfig(noise_fraction=0.25)
     temperature_plies: int = knob(8, "plies sampled in proportion to visits before playing the "
-                                  "most visited move", check=at_least(0))
+                                  "most visited move (puct; the gumbel root samples with its "
+                                  "Gumbel noise instead)", check=at_least(0))
+    full_search_share: float = knob(1.0, "playout-cap randomisation (KataGo): share of moves "
+                                    "that get the full search and become training examples; "
+                                    "the rest get a cheap search (1: every move)",
+                                    check=probability)
+    cheap_simulations: int = knob(8, "simulations of the cheap searches (no noise) when "
+                                  "--full-search-share < 1", check=at_least(1))
     search_value_weight: float = knob(0.0, "blend of the root search value into value targets "
                                       "(0: the game result)", check=probability)
     replay_capacity: int = knob(60_000, "positions kept in the replay buffer", check=at_least(1))
@@ -50,6 +81,10 @@ class TrainConfig:
     def eval_search(self) -> SearchConfig:
         """The search without root noise: the arena gate and evaluations play with this."""
         return replace(self.search, noise_fraction=0.0)
+
+    def cheap_search(self) -> SearchConfig:
+        """The cheap search of playout-cap randomisation: fewer simulations, no noise."""
+        return replace(self.eval_search(), simulations=self.cheap_simulations)
 
     def lr_at(self, iteration: int) -> float:
         """Cosine decay from `lr` to lr/20 over the run (iteration counts from 1)."""

@@ -56,8 +56,10 @@ class SelfPlayWorker:
         evaluate = CachedEvaluator(network_evaluator(self.game, self.net))
         data, stats = self_play(self.game, evaluate, self.games, cfg.concurrent_games,
                                 cfg.search, cfg.temperature_plies, rng,
-                                search_value_weight=cfg.search_value_weight)
-        return data, {"games": stats.games, "first_player_score": stats.first_player_score}
+                                search_value_weight=cfg.search_value_weight,
+                                full_share=cfg.full_search_share, cheap=cfg.cheap_search())
+        return data, {"games": stats.games, "first_player_score": stats.first_player_score,
+                      "moves": stats.moves}
 
 
 def _combine(parts: list[tuple[Examples, dict]], seconds: float) -> tuple[Examples, SelfPlayStats]:
@@ -65,7 +67,8 @@ def _combine(parts: list[tuple[Examples, dict]], seconds: float) -> tuple[Exampl
     games = sum(s["games"] for _, s in parts)
     score = sum(s["first_player_score"] * s["games"] for _, s in parts) / max(games, 1)
     return data, SelfPlayStats(games=games, positions=len(data), seconds=seconds,
-                               first_player_score=float(score))
+                               first_player_score=float(score),
+                               moves=sum(s["moves"] for _, s in parts))
 
 
 def _cpu_weights(net: torch.nn.Module) -> dict:

@@ -35,6 +35,38 @@ def network_evaluator(game: Game, net: torch.nn.Module) -> Evaluator:
     return evaluate
 
 
+def symmetric_evaluator(game: Game, net: torch.nn.Module) -> Evaluator:
+    """`network_evaluator` averaged over the game's symmetries: each state is evaluated in all
+    `game.num_symmetries` images, each image's priors are mapped back to the state's own moves,
+    and priors and values are averaged. Why: the network is only approximately invariant, and
+    the average of its 8 views is a cheaper gain than 8x the simulations (evaluation play)."""
+    count = game.num_symmetries
+    probe = np.arange(game.num_actions, dtype=np.float32)[None].repeat(count, axis=0)
+    # back[k][a]: where action a of the state sits in its k-th image
+    dummy = np.zeros((count, *game.encode(game.initial_states(1)).shape[1:]), np.float32)
+    forward_ids = game.symmetrize(dummy, probe, np.arange(count))[1].astype(np.int64)
+
+    def evaluate(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = len(states)
+        planes = np.repeat(game.encode(states), count, axis=0)
+        images, _ = game.symmetrize(planes, np.zeros((n * count, game.num_actions), np.float32),
+                                    np.tile(np.arange(count), n))
+        with torch.inference_mode():
+            logits, values = net(torch.from_numpy(images).to(module_device(net)))
+        logits = logits.cpu().numpy().reshape(n, count, -1)
+        legal = game.legal_actions(states)
+        priors = np.zeros((n, game.num_actions))
+        for k in range(count):
+            # the image's policy entry t holds the state's action forward_ids[k, t]
+            back = np.empty(game.num_actions, dtype=np.int64)
+            back[forward_ids[k]] = np.arange(game.num_actions)
+            priors += masked_softmax(logits[:, k, back], legal)
+        return ((priors / count).astype(np.float32),
+                values.cpu().numpy().reshape(n, count).mean(axis=1).astype(np.float32))
+
+    return evaluate
+
+
 class CachedEvaluator:
     """Remembers evaluations by state, for as long as the network does not change.
 

@@ -7,6 +7,13 @@ value (`search_value_weight`), which is less noisy than one game's result early 
 
 A finished game is replaced at once by a new one, so the batch stays
 full until the requested number of games has started.
+
+Playout-cap randomisation (KataGo, Wu 2019; `full_share < 1`): each move gets the full search
+(with its noise) with probability `full_share` and only those positions become training
+examples; the other moves are chosen by a cheap search without noise (`cheap`) and are not
+recorded at all (as in KataGo: their policy target is poor, and leaving out their value
+targets too keeps every example a full-search one). The games are then cheaper per recorded
+position, so more games, and so more independent results, fit in the same time.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from alphazero.game import Evaluator, Game
-from alphazero.mcts import SearchConfig, choose_actions, search
+from alphazero.mcts import SearchConfig, played_actions, search
 
 
 @dataclass
@@ -44,6 +51,7 @@ class SelfPlayStats:
     positions: int
     seconds: float
     first_player_score: float  # mean result for the side that moved first: 1 win, 0.5 draw
+    moves: int  # moves played (searched), recorded or not
 
     @property
     def games_per_s(self) -> float:
@@ -56,41 +64,56 @@ class SelfPlayStats:
 
 def self_play(game: Game, evaluate: Evaluator, games: int, concurrent: int,
               config: SearchConfig, temperature_plies: int, rng: np.random.Generator,
-              progress=None, search_value_weight: float = 0.0) -> tuple[Examples, SelfPlayStats]:
+              progress=None, search_value_weight: float = 0.0, full_share: float = 1.0,
+              cheap: SearchConfig | None = None) -> tuple[Examples, SelfPlayStats]:
     """Play `games` games, `concurrent` at a time; moves sampled by visits for the first
-    `temperature_plies` plies, then the most visited move; `progress(n)` hears of finished games."""
+    `temperature_plies` plies, then the most visited move (a Gumbel root plays its own choice);
+    `progress(n)` hears of finished games. With `full_share < 1`, `cheap` searches the moves
+    that are not recorded (playout-cap randomisation)."""
+    if full_share < 1 and cheap is None:
+        raise ValueError("playout-cap randomisation (full_share < 1) needs a cheap search")
     start = time.perf_counter()
     slots = min(games, concurrent)
     states = game.initial_states(slots)
     ply = np.zeros(slots, dtype=np.int64)
-    history: list[list[tuple[np.ndarray, np.ndarray, float]]] = [[] for _ in range(slots)]
-    started, finished, first_score = slots, 0, 0.0
+    history: list[list[tuple[np.ndarray, np.ndarray, float, int]]] = [[] for _ in range(slots)]
+    started, finished, first_score, moves = slots, 0, 0.0, 0
     parts: list[Examples] = []
     live = np.ones(slots, dtype=bool)
     while live.any():
         idx = np.nonzero(live)[0]
-        result = search(game, evaluate, states[idx], config, rng)
-        policy = result.visits / result.visits.sum(axis=1, keepdims=True)
         temperature = np.where(ply[idx] < temperature_plies, 1.0, 0.0)
-        actions = choose_actions(result.visits, temperature, rng)
-        for j, i in enumerate(idx):
-            history[i].append((states[i].copy(), policy[j], result.value[j]))
+        full = (np.ones(len(idx), dtype=bool) if full_share >= 1  # no draw: the same stream
+                else rng.random(len(idx)) < full_share)
+        actions = np.empty(len(idx), dtype=np.int64)
+        for chosen, cfg in ((full, config), (~full, cheap)):
+            if not chosen.any():
+                continue
+            result = search(game, evaluate, states[idx[chosen]], cfg, rng)
+            actions[chosen] = played_actions(result, temperature[chosen], rng)
+            if cfg is config:
+                for j, i in enumerate(idx[chosen]):
+                    history[i].append((states[i].copy(), result.policy[j], result.value[j],
+                                       ply[i]))
         states[idx] = game.next_states(states[idx], actions)
         ply[idx] += 1
+        moves += len(idx)
         over = idx[~game.legal_actions(states[idx]).any(axis=1)]
         if over.size == 0:
             continue
         outcome = game.outcome(states[over])
         for i, z in zip(over, outcome, strict=True):
-            n = len(history[i])
+            n = ply[i]
             # the final side to move sees z; the side at ply t is that side iff (n - t) is even
-            signs = np.where((n - np.arange(n)) % 2 == 0, 1.0, -1.0).astype(np.float32)
-            searched = np.array([v for _, _, v in history[i]], dtype=np.float32)
-            parts.append(Examples(np.stack([s for s, _, _ in history[i]]),
-                                  np.stack([p for _, p, _ in history[i]]).astype(np.float32),
-                                  (1 - search_value_weight) * signs * z
-                                  + search_value_weight * searched))
-            first_score += (signs[0] * z + 1) / 2
+            if history[i]:
+                t = np.array([p for *_, p in history[i]])
+                signs = np.where((n - t) % 2 == 0, 1.0, -1.0).astype(np.float32)
+                searched = np.array([v for _, _, v, _ in history[i]], dtype=np.float32)
+                parts.append(Examples(np.stack([s for s, *_ in history[i]]),
+                                      np.stack([p for _, p, *_ in history[i]]).astype(np.float32),
+                                      (1 - search_value_weight) * signs * z
+                                      + search_value_weight * searched))
+            first_score += ((1 if n % 2 == 0 else -1) * z + 1) / 2
             finished += 1
             history[i] = []
             if started < games:
@@ -101,8 +124,9 @@ def self_play(game: Game, evaluate: Evaluator, games: int, concurrent: int,
                 live[i] = False
         if progress is not None:
             progress(len(over))
-    data = Examples.concat(parts)
+    data = Examples.concat(parts) if parts else Examples(
+        states[:0].copy(), np.zeros((0, game.num_actions), np.float32), np.zeros(0, np.float32))
     stats = SelfPlayStats(games=finished, positions=len(data),
                           seconds=time.perf_counter() - start,
-                          first_player_score=float(first_score) / max(finished, 1))
+                          first_player_score=float(first_score) / max(finished, 1), moves=moves)
     return data, stats

@@ -190,7 +190,9 @@ class Trainer:
                 data, sp = self_play(self.game, evaluate, cfg.games_per_iteration,
                                      cfg.concurrent_games, cfg.search,
                                      cfg.temperature_plies, self.rng, progress=bar.update,
-                                     search_value_weight=cfg.search_value_weight)
+                                     search_value_weight=cfg.search_value_weight,
+                                     full_share=cfg.full_search_share,
+                                     cheap=cfg.cheap_search())
         self.buffer.add(data)
 
         previous = copy.deepcopy(self.net.state_dict()) if cfg.gate_games else None

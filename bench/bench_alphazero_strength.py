@@ -63,6 +63,7 @@ TARGETS = {"score_vs_random": 0.99, "score_vs_greedy": 0.95, "score_vs_alphabeta
 class StrengthConfig:
     checkpoint: Path = knob(PRETRAINED, "network or training checkpoint to measure")
     search: SearchConfig = SearchConfig()
+    symmetric: bool = knob(False, "average the network over the 8 board symmetries")
     eval: EvalConfig = replace(EvalConfig(), games=200, opening_plies=6, judged_games=12)
     seed: int = knob(7, "seed of the openings and tie-breaks", check=at_least(0))
 
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or OUT
     version = results_version(out.parent)
     rng = np.random.default_rng(cfg.seed)
-    player = AlphaZeroPlayer(net, cfg.search)
+    player = AlphaZeroPlayer(net, cfg.search, symmetric=cfg.symmetric)
     start = time.perf_counter()
     try:
         if batch.batch_openings:

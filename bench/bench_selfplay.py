@@ -7,7 +7,17 @@ the
 same network and the same number of simulations per move, so the ratio measures the search
 design, not the rules engine. Both run on one thread. Prints positions/s and writes JSON.
 
+The network-bound rate is the ceiling: the batched, uncached self-play run records every batch
+of states its search sends to the network, and the same batches (encoded beforehand) go through
+the network's forward pass alone afterwards, in the same process; positions over those forward
+seconds is the rate self-play would reach if the search, the rules and the encoding cost
+nothing, and the share is self-play's rate over it. Every rate is per CPU second
+(`time.process_time`, one thread), so a machine shared with other work gives the same figures.
+
     python bench/bench_selfplay.py [--quick] [--simulations 50] [--games 256] [--baseline-games 3]
+
+Writes results/alphazero/selfplay_bench.json (refused from a tree with uncommitted changes; --out
+elsewhere for a look).
 """
 
 from __future__ import annotations
@@ -32,7 +42,7 @@ from common.config import (
     config_from_args,
     knob,
 )
-from common.io import REPO_ROOT, write_json
+from common.io import REPO_ROOT, command_line, results_version, write_json
 from common.process import setup_process
 from othello.az.agent import PRETRAINED
 from othello.az.game import OthelloGame
@@ -40,7 +50,7 @@ from othello.az.model import NetConfig, PolicyValueNet, load_model
 from othello.rules.board import Position
 from othello.rules.encoding import encode, legal_mask
 
-OUT = REPO_ROOT / "bench" / "selfplay.json"
+OUT = REPO_ROOT / "results" / "alphazero" / "selfplay_bench.json"
 
 
 @dataclass(frozen=True)
@@ -125,9 +135,30 @@ def plain_self_play(net: PolicyValueNet, games: int, search: SearchConfig,
     return positions
 
 
+class RecordingEvaluator:
+    """Passes every call through and keeps a copy of the batch of states it was given."""
+
+    def __init__(self, evaluate):
+        self.evaluate, self.batches = evaluate, []
+
+    def __call__(self, states: np.ndarray):
+        self.batches.append(states.copy())
+        return self.evaluate(states)
+
+
+def forward_seconds(net: PolicyValueNet, game: OthelloGame, batches: list[np.ndarray]) -> float:
+    """CPU seconds of the network's forward passes alone over `batches` (encoded beforehand)."""
+    planes = [torch.from_numpy(game.encode(b)) for b in batches]
+    with torch.inference_mode():
+        start = time.process_time()
+        for x in planes:
+            net(x)
+        return time.process_time() - start
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_run_flags(p, out="JSON file of the figures (default bench/selfplay.json)",
+    add_run_flags(p, out="JSON file of the figures (default results/alphazero/selfplay_bench.json)",
                   quick="32 batched games and 1 baseline game")
     add_config_flags(p, SelfPlayBenchConfig, presets={"quick": QUICK})
     args = p.parse_args(argv)
@@ -136,33 +167,48 @@ def main(argv: list[str] | None = None) -> int:
     net = load_model(PRETRAINED)[0] if PRETRAINED.exists() else PolicyValueNet(NetConfig())
     net.eval()
     game = OthelloGame(net.config.size)
+    out = args.out or OUT
+    version = results_version(out.parent)
+    # compile and load the search's kernels first, so that no run pays for them
+    self_play(game, network_evaluator(game, net), 1, 1, replace(cfg.search, simulations=2), 0,
+              np.random.default_rng(0))
 
-    start = time.perf_counter()
+    start = time.process_time()
     n_plain = plain_self_play(net, cfg.baseline_games, cfg.search, cfg.temperature_plies,
                               np.random.default_rng(cfg.seed))
-    plain_rate = n_plain / (time.perf_counter() - start)
+    plain_rate = n_plain / (time.process_time() - start)
 
     rates = {}
+    recorder = RecordingEvaluator(network_evaluator(game, net))
     for cached in (False, True):
-        evaluate = network_evaluator(game, net)
-        _, stats = self_play(game, CachedEvaluator(evaluate) if cached else evaluate, cfg.games,
-                             cfg.concurrent, cfg.search, cfg.temperature_plies,
-                             np.random.default_rng(cfg.seed))
-        rates[cached] = stats
+        evaluate = CachedEvaluator(network_evaluator(game, net)) if cached else recorder
+        start = time.process_time()
+        _, stats = self_play(game, evaluate, cfg.games, cfg.concurrent, cfg.search,
+                             cfg.temperature_plies, np.random.default_rng(cfg.seed))
+        rates[cached] = stats.positions / (time.process_time() - start), stats
+    network_rate = rates[False][1].positions / forward_seconds(net, game, recorder.batches)
     print(f"network: {'pretrained agent' if PRETRAINED.exists() else 'random weights'}, "
-          f"{cfg.search.simulations} simulations per move, 1 thread")
+          f"{cfg.search.simulations} simulations per move ({cfg.search.root_search} root), "
+          "1 thread, positions per CPU second")
     print(f"plain one-game MCTS (dict tree)   : {plain_rate:8.1f} positions/s "
           f"({n_plain} positions)")
-    out = {"config": config_dict(cfg), "plain_positions_per_s": plain_rate}
-    for cached, stats in rates.items():
+    figures = {"config": config_dict(cfg), "plain_positions_per_s": plain_rate}
+    for cached, (rate, stats) in rates.items():
         label = "batched + evaluation cache" if cached else "batched, no cache"
-        ratio = stats.positions_per_s / plain_rate
-        print(f"{label:34s}: {stats.positions_per_s:8.1f} positions/s ({stats.positions} "
-              f"positions, {stats.games_per_s:.1f} games/s) = {ratio:.1f}x")
+        print(f"{label:34s}: {rate:8.1f} positions/s ({stats.positions} positions) "
+              f"= {rate / plain_rate:.1f}x")
         key = "cached" if cached else "uncached"
-        out[f"batched_{key}_positions_per_s"] = stats.positions_per_s
-        out[f"speedup_{key}"] = ratio
-    write_json(args.out or OUT, out)
+        figures[f"batched_{key}_positions_per_s"] = rate
+        figures[f"speedup_{key}"] = rate / plain_rate
+    share = rates[False][0] / network_rate
+    batches = [len(b) for b in recorder.batches]
+    print(f"network-bound (forward passes alone): {network_rate:8.1f} positions/s "
+          f"({len(batches)} batches, mean {np.mean(batches):.0f} states); uncached self-play "
+          f"reaches {share:.2f} of it")
+    figures |= {"network_bound_positions_per_s": network_rate, "network_bound_share": share,
+                "network_batches": len(batches), "mean_network_batch": float(np.mean(batches)),
+                "code_version": version, "command": command_line(__file__, argv)}
+    write_json(out, figures)
     return 0
 
 

@@ -237,3 +237,35 @@ def test_arena_takes_given_openings_and_records_a_moves():
         z = game.outcome(state)[0]
         assert result.a_result[g] == (z if a_turn else -z)
         assert next(moves, None) is None
+
+
+def test_symmetry_averaged_evaluator_is_invariant_and_matches_the_views_by_hand():
+    import torch
+
+    from alphazero.evaluators import network_evaluator, symmetric_evaluator
+    from othello.az.model import NetConfig, PolicyValueNet
+    from othello.rules.symmetry import transform_move, transform_position
+
+    torch.manual_seed(0)
+    net = PolicyValueNet(NetConfig(size=6, width=32, blocks=1)).eval()
+    game = OthelloGame(6)
+    positions = [p for p in random_game(6, np.random.default_rng(4))[3:12] if p.legal_moves()]
+    averaged = symmetric_evaluator(game, net)
+    plain = network_evaluator(game, net)
+    priors, values = averaged(states_from_positions(positions))
+    # by hand: each of the 8 images through the plain evaluator, priors mapped back move by move
+    for pos, prior, value in zip(positions, priors, values, strict=True):
+        want_p, want_v = np.zeros(game.num_actions), 0.0
+        for k in range(8):
+            p_k, v_k = plain(states_from_positions([transform_position(pos, k)]))
+            want_p += [p_k[0, transform_move(a, 6, k)] for a in range(game.num_actions)]
+            want_v += v_k[0]
+        np.testing.assert_allclose(prior, want_p / 8, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(value, want_v / 8, rtol=1e-4, atol=1e-6)
+    # and so every image of a position gets the same value and the moved priors
+    images = [transform_position(positions[0], k) for k in range(8)]
+    p_img, v_img = averaged(states_from_positions(images))
+    np.testing.assert_allclose(v_img, values[0], rtol=1e-5)
+    for k in range(8):
+        moved = [p_img[k, transform_move(a, 6, k)] for a in range(game.num_actions)]
+        np.testing.assert_allclose(moved, priors[0], rtol=1e-4, atol=1e-7)

@@ -1,6 +1,7 @@
 """The AlphaZero loop: augmentation, training steps, resume, the CLI and the trained player."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -55,17 +56,23 @@ def test_replay_buffer_ring_and_round_trip():
     assert again.data.states.dtype == np.uint64 and again.next == buf.next
 
 
-def _trainer(tmp_path, name):
+def _trainer(tmp_path, name, config=TINY):
     torch.manual_seed(0)
     net = PolicyValueNet(NetConfig(size=4, width=16, blocks=2))
-    return Trainer(OthelloGame(4), net, {"size": 4, "width": 16, "blocks": 2}, TINY,
+    return Trainer(OthelloGame(4), net, {"size": 4, "width": 16, "blocks": 2}, config,
                    tmp_path / name)
 
 
-def test_resume_after_an_interruption_reproduces_the_uninterrupted_run(tmp_path):
-    straight = _trainer(tmp_path, "straight")
+# the Gumbel root and playout-cap randomisation draw from the run's generator too
+GUMBEL_CAPPED = replace(TINY, search=replace(TINY.search, root_search="gumbel"),
+                        full_search_share=0.5, cheap_simulations=2)
+
+
+@pytest.mark.parametrize("config", [TINY, GUMBEL_CAPPED], ids=["puct", "gumbel-capped"])
+def test_resume_after_an_interruption_reproduces_the_uninterrupted_run(tmp_path, config):
+    straight = _trainer(tmp_path, "straight", config)
     straight.run()
-    first = _trainer(tmp_path, "resumed")
+    first = _trainer(tmp_path, "resumed", config)
     first.run_iteration()  # ... and the process dies here
     net = PolicyValueNet(NetConfig(size=4, width=16, blocks=2))
     resumed = Trainer.resume(OthelloGame(4), net, tmp_path / "resumed")
@@ -109,7 +116,9 @@ def test_quick_training_makes_a_checkpoint_that_plays_legal_games(tmp_path):
     summary = json.loads((results / "summary.json").read_text())
     assert summary["final"]["iteration"] == 3
     assert summary["eval_search"] == {"simulations": 16, "c_puct": 1.5, "dirichlet_alpha": 0.5,
-                                      "noise_fraction": 0.0}  # the run's search, without noise
+                                      "noise_fraction": 0.0, "root_search": "puct",
+                                      "gumbel_actions": 16, "c_visit": 50.0,
+                                      "c_scale": 1.0}  # the run's search, without noise
     metrics = [json.loads(x) for x in (tmp_path / "q" / "metrics.jsonl").read_text().splitlines()]
     assert metrics[0]["policy_loss"] > metrics[-1]["policy_loss"]  # it learns something
     assert [m["selfplay_games"] for m in metrics] == [48, 48, 48]

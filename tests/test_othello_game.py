@@ -1,4 +1,4 @@
-"""The batched numpy rules behind AlphaZero equal the scalar bitboard engine."""
+"""The rules behind AlphaZero (OthelloGame on compiled row kernels) equal the scalar engine."""
 
 import numpy as np
 import pytest

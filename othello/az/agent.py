@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from alphazero.arena import Policy, mcts_policy
-from alphazero.evaluators import CachedEvaluator, network_evaluator
-from alphazero.mcts import SearchConfig, search
+from alphazero.evaluators import CachedEvaluator, network_evaluator, symmetric_evaluator
+from alphazero.mcts import SearchConfig, played_actions, search
 from common.io import CheckpointError
 from othello.az.config import PRETRAINED
 from othello.az.game import OthelloGame
@@ -25,23 +25,24 @@ from othello.rules.board import Position
 
 
 class AlphaZeroPlayer:
-    """MCTS with a policy-value network; plays the most visited root move (no root noise)."""
+    """MCTS with a policy-value network; plays the most visited root move, or the Gumbel root's
+    choice (no root noise)."""
 
     def __init__(self, net: PolicyValueNet, search: SearchConfig | None = None,
-                 name: str = "alphazero"):
+                 name: str = "alphazero", symmetric: bool = False):
         self.net = net.eval()
         self.game = OthelloGame(net.config.size)
         self.config = replace(search or SearchConfig(), noise_fraction=0.0)
-        self.evaluate = CachedEvaluator(network_evaluator(self.game, self.net))
+        evaluator = symmetric_evaluator if symmetric else network_evaluator  # 8 views averaged
+        self.evaluate = CachedEvaluator(evaluator(self.game, self.net))
         self.name = name
 
     def choose(self, pos: Position, rng: np.random.Generator) -> int:
         if pos.size != self.game.size:
             raise ValueError(f"this network plays {self.game.size}x{self.game.size}, "
                              f"not {pos.size}x{pos.size}")
-        visits = search(self.game, self.evaluate, states_from_positions([pos]), self.config,
-                        rng).visits[0]
-        return int(visits.argmax())
+        result = search(self.game, self.evaluate, states_from_positions([pos]), self.config, rng)
+        return int(played_actions(result, 0.0, rng)[0])
 
     def policy(self, rng: np.random.Generator) -> Policy:
         """The same player for batched matches."""

@@ -1,17 +1,17 @@
 """Othello behind the `alphazero.game.Game` protocol, on batches of uint64 bitboards.
 
 A state is a row `[me, opp]` of uint64 bitboards (`othello.rules.batch`); move generation, flips,
-the legal mask and the encoding are the batched kernels of `othello.rules`, so this class only
-adapts them to the protocol (plus the symmetry gathers used for augmentation).
+the legal mask and the encoding are the compiled row kernels of `othello.rules.kernels` (the
+search calls them a few times per simulation, where the numpy kernels' fixed cost per call
+weighed as much as the network), so this class only adapts them to the protocol (plus the
+symmetry gathers used for augmentation). numba loads at the first call, not at import.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from othello.rules.batch import ONE, flips
 from othello.rules.board import geometry, start_bits
-from othello.rules.encoding import encode_states, legal_actions
 from othello.rules.symmetry import N_SYMMETRIES, permutations
 
 
@@ -35,19 +35,13 @@ class OthelloGame:
         return np.tile(np.array([[black, white]], dtype=np.uint64), (n, 1))
 
     def legal_actions(self, states: np.ndarray) -> np.ndarray:
-        return legal_actions(states, self.size)
+        from othello.rules.kernels import legal_rows
+        return legal_rows(np.ascontiguousarray(states, dtype=np.uint64), self.size)
 
     def next_states(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        me, opp = states[:, 0], states[:, 1]
-        actions = np.asarray(actions)
-        out = np.stack([opp, me], axis=1)  # a pass just hands over the move
-        play = actions != self.squares
-        if play.any():
-            m, o, sq = me[play], opp[play], actions[play]
-            f = flips(m, o, sq, self.size)
-            out[play, 0] = o & ~f
-            out[play, 1] = m | f | (ONE << sq.astype(np.uint64))
-        return out
+        from othello.rules.kernels import play_rows
+        return play_rows(np.ascontiguousarray(states, dtype=np.uint64),
+                         np.asarray(actions, dtype=np.int64), self.size)
 
     def outcome(self, states: np.ndarray) -> np.ndarray:
         margin = (np.bitwise_count(states[:, 0]).astype(np.int64)
@@ -56,7 +50,8 @@ class OthelloGame:
 
     def encode(self, states: np.ndarray) -> np.ndarray:
         """float32 `[n, 3, N, N]` planes mine / theirs / empty (`rules.encoding.encode_states`)."""
-        return encode_states(states, self.size)
+        from othello.rules.kernels import encode_rows
+        return encode_rows(np.ascontiguousarray(states, dtype=np.uint64), self.size)
 
     def symmetrize(self, inputs: np.ndarray, policies: np.ndarray,
                    symmetry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

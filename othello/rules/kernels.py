@@ -183,6 +183,49 @@ def flips(me, opp, sq, size):
 
 
 @njit(cache=True)
+def legal_rows(states, size):
+    """bool `[n, size*size + 1]` of uint64 states `[n, 2]`: the legal squares, and the pass (last)
+    where the side to move must pass (`othello.rules.encoding.legal_actions`, compiled)."""
+    squares = size * size
+    out = np.zeros((states.shape[0], squares + 1), np.bool_)
+    for i in range(states.shape[0]):
+        moves = legal_moves(states[i, 0], states[i, 1], size)
+        if moves:
+            for sq in range(squares):
+                out[i, sq] = (moves >> np.uint64(sq)) & U1 != U0
+        elif legal_moves(states[i, 1], states[i, 0], size):
+            out[i, squares] = True
+    return out
+
+
+@njit(cache=True)
+def play_rows(states, actions, size):
+    """States `[n, 2]` after each row's legal action, from the next side to move (the pass,
+    action size*size, just hands over the move)."""
+    out = np.empty_like(states)
+    for i in range(states.shape[0]):
+        me, opp, a = states[i, 0], states[i, 1], actions[i]
+        if a == size * size:
+            out[i, 0], out[i, 1] = opp, me
+        else:
+            f = flips(me, opp, a, size)
+            out[i, 0], out[i, 1] = opp & ~f, me | f | (U1 << np.uint64(a))
+    return out
+
+
+@njit(cache=True)
+def encode_rows(states, size):
+    """float32 `[n, 3, size, size]` planes mine / theirs / empty (`encoding.encode_states`)."""
+    out = np.zeros((states.shape[0], 3, size, size), np.float32)
+    for i in range(states.shape[0]):
+        for sq in range(size * size):
+            bit = U1 << np.uint64(sq)
+            plane = 0 if states[i, 0] & bit else (1 if states[i, 1] & bit else 2)
+            out[i, plane, sq // size, sq % size] = 1.0
+    return out
+
+
+@njit(cache=True)
 def perft(me, opp, size, depth):
     """Leaves at `depth` plies (a pass is a ply, a finished game is a leaf); bulk-counts the
     last ply."""
