@@ -3,11 +3,12 @@
 Games are played by the committed agent's raw policy (moves sampled from its priors, so the
 positions look like self-play's), each up to the first position with at most E empties, where
 `othello.az.adjudicate.EndgameAdjudicator` scores it (one exact solve) and, for the policy
-targets, finds the optimal moves of the next --policy-positions positions of a perfect line.
+targets, finds the optimal moves of the first --policy-positions positions of a perfect line
+from there (default E: the whole line, or nearly).
 CPU seconds of this process (`time.process_time`), one adjudicator (one table) per E, as in a
-self-play iteration. Prints a table and writes JSON (default bench/adjudicate.json).
+self-play iteration. Prints a table and writes JSON (default results/alphazero/adjudicate.json).
 
-    python bench/bench_adjudicate.py [--games 64] [--empties 8 10 12 14] [--policy-positions 4]
+    python bench/bench_adjudicate.py [--games 64] [--empties 8 10 12 14 16] [--policy-positions 4]
 """
 
 from __future__ import annotations
@@ -30,16 +31,17 @@ from common.config import (
 from common.io import REPO_ROOT, command_line, results_version, write_json
 from common.process import setup_process
 
-OUT = REPO_ROOT / "bench" / "adjudicate.json"
+OUT = REPO_ROOT / "results" / "alphazero" / "adjudicate.json"
 
 
 @dataclass(frozen=True)
 class AdjudicateBenchConfig:
     games: int = knob(64, "games per number of empties", check=at_least(1))
-    empties: tuple[int, ...] = knob((8, 10, 12, 14), "numbers of empty squares to stop at",
+    empties: tuple[int, ...] = knob((8, 10, 12, 14, 16), "numbers of empty squares to stop at",
                                     check=at_least(1))
-    policy_positions: int = knob(4, "positions of the perfect line given optimal-move policy "
-                                 "targets", check=at_least(0))
+    policy_positions: int | None = knob(None, "positions of the perfect line given optimal-move "
+                                        "policy targets (None: E, as --exact-policy-positions "
+                                        "in the recommended recipe)", check=at_least(0))
     seed: int = knob(0, "random seed of the sampled games", check=at_least(0))
 
 
@@ -76,7 +78,7 @@ def sample_stops(net, size: int, games: int, empties: int,
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_run_flags(p, out="JSON file of the results (default bench/adjudicate.json)",
+    add_run_flags(p, out="JSON file of the results (default results/alphazero/adjudicate.json)",
                   quick="8 games at 8 and 10 empties")
     add_config_flags(p, AdjudicateBenchConfig, presets={"quick": QUICK})
     args = p.parse_args(argv)
@@ -98,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{'line ms/game':>13} {'positions':>9}")
     for e in cfg.empties:
         stops = sample_stops(net, size, cfg.games, e, rng)
-        adjudicator = EndgameAdjudicator(size, e, cfg.policy_positions)
+        positions = e if cfg.policy_positions is None else cfg.policy_positions
+        adjudicator = EndgameAdjudicator(size, e, positions)
         solve, line, recorded = [], [], 0
         for state in stops:
             t0 = time.process_time()
@@ -111,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             line.append(t2 - t1)
             recorded += len(states)
         solve_ms, line_ms = 1e3 * np.array(solve), 1e3 * np.array(line)
-        row = {"empties": e, "games": len(stops), "solve_ms_mean": float(solve_ms.mean()),
+        row = {"empties": e, "games": len(stops), "policy_positions": positions,
+               "solve_ms_mean": float(solve_ms.mean()),
                "solve_ms_median": float(np.median(solve_ms)),
                "solve_ms_max": float(solve_ms.max()), "line_ms_mean": float(line_ms.mean()),
                "line_positions_per_game": recorded / len(stops),
