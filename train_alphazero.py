@@ -119,6 +119,7 @@ def _train(args: argparse.Namespace, config: RunConfig, given: dict, run_dir: Pa
     from alphazero.trainer import CHECKPOINT, RunError, Trainer
     from common.device import resolve_device
     from common.io import CheckpointError, load_checkpoint
+    from othello.az.adjudicate import endgame_adjudicator
     from othello.az.evaluation import ENDGAME_SEED, endgame_cache, endgame_set, make_eval_hook
     from othello.az.game import OthelloGame
     from othello.az.model import PolicyValueNet
@@ -154,15 +155,18 @@ def _train(args: argparse.Namespace, config: RunConfig, given: dict, run_dir: Pa
               "(cached after the first run)")
         endgames = endgame_set(size, config.eval.endgames, seed=ENDGAME_SEED,
                                cache=endgame_cache(size, config.eval.endgames))
+    adjudicator = endgame_adjudicator(size)
     try:
         if resuming:
-            trainer = Trainer.resume(game, net, run_dir)
+            trainer = Trainer.resume(game, net, run_dir, adjudicator=adjudicator)
             ignored = sorted(f for f in given if f not in _EVAL_FLAGS)
             print(f"resuming {run_dir} after iteration {trainer.iteration} (its saved network "
                   "and training settings apply" + (f"; ignoring {' '.join(ignored)}" if ignored
                                                   else "") + ")")
         else:
-            trainer = Trainer(game, net, asdict(net_config), config.train, run_dir)
+            trainer = Trainer(game, net, asdict(net_config), config.train, run_dir,
+                              adjudicator=(adjudicator(config.train)
+                                           if config.train.exact_empties else None))
     except (RunError, CheckpointError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

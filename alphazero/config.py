@@ -57,6 +57,21 @@ class TrainConfig:
                                   "--full-search-share < 1", check=at_least(1))
     search_value_weight: float = knob(0.0, "blend of the root search value into value targets "
                                       "(0: the game result)", check=probability)
+    exact_empties: int = knob(0, "stop self-play games this close to the end (Othello: at this "
+                              "many empty squares) and learn from the exact result of the game's "
+                              "adjudicator instead of playing on (0: off, every game played out)",
+                              check=at_least(0))
+    exact_policy_positions: int = knob(0, "with --exact-empties: also record this many positions "
+                                       "of a perfect line from the stop, the optimal moves as "
+                                       "their policy target", check=at_least(0))
+    margin_weight: float = knob(0.0, "weight of the final-margin loss (MSE; needs a network "
+                                "with a margin head; 0: not trained)", check=at_least(0))
+    cpu_budget_s: float = knob(0.0, "stop once self-play and training have used this many CPU "
+                               "seconds of the process (over all iterations, evaluations not "
+                               "counted); the learning rate then decays over the budget "
+                               "instead of --iterations, which stays an upper bound. The "
+                               "length of such a run depends on the machine (0: off)",
+                               check=at_least(0))
     replay_capacity: int = knob(60_000, "positions kept in the replay buffer", check=at_least(1))
     batch_size: int = knob(256, "training minibatch", check=at_least(1))
     sample_reuse: float = knob(24.0, "training samples drawn per new self-play position",
@@ -86,9 +101,13 @@ class TrainConfig:
         """The cheap search of playout-cap randomisation: fewer simulations, no noise."""
         return replace(self.eval_search(), simulations=self.cheap_simulations)
 
-    def lr_at(self, iteration: int) -> float:
-        """Cosine decay from `lr` to lr/20 over the run (iteration counts from 1)."""
-        frac = (iteration - 1) / max(self.iterations - 1, 1)
+    def lr_at(self, iteration: int, cpu_seconds: float = 0.0) -> float:
+        """Cosine decay from `lr` to lr/20 over the run (iteration counts from 1), or over the
+        CPU budget (`cpu_seconds` spent before this iteration) when there is one."""
+        if self.cpu_budget_s:
+            frac = min(cpu_seconds / self.cpu_budget_s, 1.0)
+        else:
+            frac = (iteration - 1) / max(self.iterations - 1, 1)
         return self.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 

@@ -10,6 +10,7 @@ sign from one ply to the next. A state with no legal action is terminal.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -41,6 +42,10 @@ class Game(Protocol):
         """float `[n]` for terminal states: +1 win, 0 draw, -1 loss for the side to move."""
         ...
 
+    # Optional: `margin(states)`, float `[n]` for terminal states, the final score margin for
+    # the side to move scaled to [-1, 1] (Othello: disc difference / squares): the target of a
+    # margin head. Games without it use the outcome (see `alphazero.selfplay.final_margins`).
+
     def encode(self, states: np.ndarray) -> np.ndarray:
         """float32 network input for each state."""
         ...
@@ -48,4 +53,30 @@ class Game(Protocol):
     def symmetrize(self, inputs: np.ndarray, policies: np.ndarray,
                    symmetry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Apply symmetry `symmetry[i]` to row i of encoded inputs and policy targets."""
+        ...
+
+
+@dataclass
+class Adjudication:
+    """What an adjudicator knows about a batch of states (rows where `done` is False are not
+    scored: their values and margins are 0)."""
+
+    done: np.ndarray  # bool [n]: the game stops here with an exact result
+    values: np.ndarray  # float32 [n]: +1 / 0 / -1 for the side to move under perfect play
+    margins: np.ndarray  # float32 [n]: the perfect-play margin, scaled as `Game.margin`
+
+
+class Adjudicator(Protocol):
+    """Ends self-play games early with exact results (a game-specific solver: Othello's is
+    `othello.az.adjudicate`), so the positions of a game take the game-theoretic value as their
+    target instead of one noisy playout's, and the endgame costs no search."""
+
+    def __call__(self, states: np.ndarray) -> Adjudication:
+        """Which states to stop at, with their exact results."""
+        ...
+
+    def perfect_line(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(states `[k, ...]`, policy targets `[k, num_actions]`): positions from the stopped
+        `state` on (itself first) along perfect play, each with the optimal moves as its policy
+        target; k = 0 when the adjudicator records none."""
         ...

@@ -31,19 +31,21 @@ class ReplayBuffer:
             self.data = Examples(
                 np.zeros((self.capacity, *examples.states.shape[1:]), examples.states.dtype),
                 np.zeros((self.capacity, examples.policies.shape[1]), np.float32),
-                np.zeros(self.capacity, np.float32))
+                np.zeros(self.capacity, np.float32), np.zeros(self.capacity, np.float32))
         examples = Examples(examples.states[-self.capacity:], examples.policies[-self.capacity:],
-                            examples.values[-self.capacity:])
+                            examples.values[-self.capacity:], examples.margins[-self.capacity:])
         slots = (self.next + np.arange(len(examples))) % self.capacity
         self.data.states[slots] = examples.states
         self.data.policies[slots] = examples.policies
         self.data.values[slots] = examples.values
+        self.data.margins[slots] = examples.margins
         self.next = int((self.next + len(examples)) % self.capacity)
         self.size = min(self.capacity, self.size + len(examples))
 
     def sample(self, game: Game, batch_size: int, rng: np.random.Generator,
-               augment: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(inputs, policy targets, value targets) for a uniform random batch."""
+               augment: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(inputs, policy targets, value targets, margin targets) for a uniform random
+        batch."""
         if self.data is None:
             raise ValueError("cannot sample from an empty replay buffer")
         idx = rng.integers(self.size, size=batch_size)
@@ -52,7 +54,8 @@ class ReplayBuffer:
         if augment and game.num_symmetries > 1:
             inputs, policies = game.symmetrize(inputs, policies,
                                                rng.integers(game.num_symmetries, size=batch_size))
-        return inputs, np.ascontiguousarray(policies), self.data.values[idx]
+        return (inputs, np.ascontiguousarray(policies), self.data.values[idx],
+                self.data.margins[idx])
 
     def state_dict(self) -> dict:
         """Arrays, ints and strings (the trainer stores the arrays as tensors, so that checkpoints
@@ -65,7 +68,8 @@ class ReplayBuffer:
                 "state_dtype": str(self.data.states.dtype),
                 "state_shape": list(self.data.states.shape[1:]),
                 "policies": self.data.policies[:n].copy(),
-                "values": self.data.values[:n].copy()}
+                "values": self.data.values[:n].copy(),
+                "margins": self.data.margins[:n].copy()}
 
     @classmethod
     def from_state_dict(cls, d: dict) -> ReplayBuffer:
@@ -77,9 +81,11 @@ class ReplayBuffer:
             buf.data = Examples(
                 np.zeros((buf.capacity, *states.shape[1:]), states.dtype),
                 np.zeros((buf.capacity, d["policies"].shape[1]), np.float32),
-                np.zeros(buf.capacity, np.float32))
+                np.zeros(buf.capacity, np.float32), np.zeros(buf.capacity, np.float32))
             buf.data.states[:n] = states
             buf.data.policies[:n] = np.asarray(d["policies"])
             buf.data.values[:n] = np.asarray(d["values"])
+            if "margins" in d:  # runs saved before margin targets existed have none (zeros)
+                buf.data.margins[:n] = np.asarray(d["margins"])
             buf.size, buf.next = n, int(d["next"])
         return buf

@@ -5,6 +5,12 @@ the final result, seen from its own side to move, as its value target: +1 win, -
 for a draw for both sides. Optionally the value target is blended with the search's own root
 value (`search_value_weight`), which is less noisy than one game's result early in training.
 
+With an `Adjudicator` (`alphazero.game`), a game stops as soon as the adjudicator can score it
+exactly (Othello: at a few empty squares, by the perfect-play oracle), and that exact result
+stands in for the final one; the positions it then plays on by perfect play (if any) are recorded
+too, with the optimal moves as their policy target. Every position also gets a margin target: the
+final score margin (`Game.margin`, or the exact one at adjudication) from its own side to move.
+
 A finished game is replaced at once by a new one, so the batch stays
 full until the requested number of games has started.
 
@@ -23,26 +29,38 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alphazero.game import Evaluator, Game
+from alphazero.game import Adjudicator, Evaluator, Game
 from alphazero.mcts import SearchConfig, played_actions, search
 
 
 @dataclass
 class Examples:
-    """Training examples: raw states (encoded lazily), policy targets and value targets."""
+    """Training examples: raw states (encoded lazily), policy, value and margin targets
+    (margins default to zeros)."""
 
     states: np.ndarray
     policies: np.ndarray
     values: np.ndarray
+    margins: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.margins is None:
+            self.margins = np.zeros(len(self.values), np.float32)
 
     def __len__(self) -> int:
         return len(self.values)
 
     @staticmethod
     def concat(parts: list[Examples]) -> Examples:
-        return Examples(np.concatenate([p.states for p in parts]),
-                        np.concatenate([p.policies for p in parts]),
-                        np.concatenate([p.values for p in parts]))
+        return Examples(*(np.concatenate([getattr(p, f) for p in parts])
+                          for f in ("states", "policies", "values", "margins")))
+
+
+def final_margins(game: Game, states: np.ndarray) -> np.ndarray:
+    """The final score margin of terminal states for the side to move, in [-1, 1]: the game's
+    `margin` if it has one, else its outcome."""
+    margin = getattr(game, "margin", None)
+    return (game.outcome(states) if margin is None else margin(states)).astype(np.float32)
 
 
 @dataclass
@@ -65,11 +83,13 @@ class SelfPlayStats:
 def self_play(game: Game, evaluate: Evaluator, games: int, concurrent: int,
               config: SearchConfig, temperature_plies: int, rng: np.random.Generator,
               progress=None, search_value_weight: float = 0.0, full_share: float = 1.0,
-              cheap: SearchConfig | None = None) -> tuple[Examples, SelfPlayStats]:
+              cheap: SearchConfig | None = None, adjudicator: Adjudicator | None = None
+              ) -> tuple[Examples, SelfPlayStats]:
     """Play `games` games, `concurrent` at a time; moves sampled by visits for the first
     `temperature_plies` plies, then the most visited move (a Gumbel root plays its own choice);
     `progress(n)` hears of finished games. With `full_share < 1`, `cheap` searches the moves
-    that are not recorded (playout-cap randomisation)."""
+    that are not recorded (playout-cap randomisation). An `adjudicator` stops games early with
+    exact results (None: every game is played out)."""
     if full_share < 1 and cheap is None:
         raise ValueError("playout-cap randomisation (full_share < 1) needs a cheap search")
     start = time.perf_counter()
@@ -98,21 +118,40 @@ def self_play(game: Game, evaluate: Evaluator, games: int, concurrent: int,
         states[idx] = game.next_states(states[idx], actions)
         ply[idx] += 1
         moves += len(idx)
-        over = idx[~game.legal_actions(states[idx]).any(axis=1)]
-        if over.size == 0:
-            continue
-        outcome = game.outcome(states[over])
-        for i, z in zip(over, outcome, strict=True):
+        ended = ~game.legal_actions(states[idx]).any(axis=1)
+        if adjudicator is None:
+            over = idx[ended]
+            if over.size == 0:
+                continue
+            outcome, margins = game.outcome(states[over]), final_margins(game, states[over])
+            exact = np.zeros(over.size, dtype=bool)
+        else:
+            verdict = adjudicator(states[idx])
+            stop = ended | verdict.done
+            over = idx[stop]
+            if over.size == 0:
+                continue
+            exact = verdict.done[stop] & ~ended[stop]  # terminal states score themselves
+            outcome = np.where(exact, verdict.values[stop], game.outcome(states[over]))
+            margins = np.where(exact, verdict.margins[stop], final_margins(game, states[over]))
+        for i, z, m, adjudicated in zip(over, outcome, margins, exact, strict=True):
             n = ply[i]
-            # the final side to move sees z; the side at ply t is that side iff (n - t) is even
+            if adjudicated:  # the exact line from the stopped position (ply n on), values exact
+                line, line_policies = adjudicator.perfect_line(states[i])
+                history[i].extend((s, p, np.nan, n + k) for k, (s, p) in
+                                  enumerate(zip(line, line_policies, strict=True)))
+            # the side to move at the stop sees z; the side at ply t is that side iff (n - t)
+            # is even (plies past the stop: the perfect line)
             if history[i]:
-                t = np.array([p for *_, p in history[i]])
+                t = np.array([q for *_, q in history[i]])
                 signs = np.where((n - t) % 2 == 0, 1.0, -1.0).astype(np.float32)
                 searched = np.array([v for _, _, v, _ in history[i]], dtype=np.float32)
+                searched = np.where(np.isnan(searched), signs * z, searched)
                 parts.append(Examples(np.stack([s for s, *_ in history[i]]),
                                       np.stack([p for _, p, *_ in history[i]]).astype(np.float32),
                                       (1 - search_value_weight) * signs * z
-                                      + search_value_weight * searched))
+                                      + search_value_weight * searched,
+                                      signs * np.float32(m)))
             first_score += ((1 if n % 2 == 0 else -1) * z + 1) / 2
             finished += 1
             history[i] = []

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from alphazero.arena import mcts_policy, play_match
 from alphazero.config import TrainConfig
 from alphazero.evaluators import CachedEvaluator, network_evaluator
-from alphazero.game import Game
+from alphazero.game import Adjudicator, Game
 from alphazero.replay import ReplayBuffer
 from alphazero.selfplay import self_play
 from common.config import (
@@ -53,18 +53,29 @@ EvalHook = Callable[[torch.nn.Module, int], dict]
 
 
 def train_step(net: torch.nn.Module, optimizer: torch.optim.Optimizer, inputs: np.ndarray,
-               policies: np.ndarray, values: np.ndarray) -> tuple[float, float]:
-    """One gradient step on policy cross-entropy + value MSE; returns the two losses."""
+               policies: np.ndarray, values: np.ndarray, margins: np.ndarray | None = None,
+               margin_weight: float = 0.0) -> tuple[float, float, float]:
+    """One gradient step on policy cross-entropy + value MSE (+ `margin_weight` x margin MSE,
+    through the network's `forward_with_margin`); returns the three losses (margin 0 when not
+    trained)."""
     device = module_device(net)
     inputs, policies, values = (torch.from_numpy(x).to(device)
                                 for x in (inputs, policies, values))
-    logits, value = net(inputs)
+    if margin_weight:
+        logits, value, margin = net.forward_with_margin(inputs)
+        margin_loss = F.mse_loss(margin, torch.from_numpy(margins).to(device))
+    else:
+        logits, value = net(inputs)
+        margin_loss = torch.zeros(())
     policy_loss = -(policies * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
     value_loss = F.mse_loss(value, values)
     optimizer.zero_grad(set_to_none=True)
-    (policy_loss + value_loss).backward()
+    loss = policy_loss + value_loss
+    if margin_weight:
+        loss = loss + margin_weight * margin_loss
+    loss.backward()
     optimizer.step()
-    return policy_loss.item(), value_loss.item()
+    return policy_loss.item(), value_loss.item(), margin_loss.item()
 
 
 def _nest_search(saved: dict) -> dict:
@@ -81,15 +92,27 @@ class RunError(RuntimeError):
     """A run directory that cannot be started or resumed as asked."""
 
 
+# Builds the game's adjudicator for a run's config (`TrainConfig.exact_empties` > 0).
+AdjudicatorFactory = Callable[[TrainConfig], Adjudicator]
+
+
 class Trainer:
-    """Owns one run: its network, optimiser, replay buffer, RNGs and metrics."""
+    """Owns one run: its network, optimiser, replay buffer, RNGs and metrics.
+
+    A run with `exact_empties` needs `adjudicator` (the game's, built from the config: the
+    entry point sets it, as it sets `eval_hook`); one with `margin_weight` needs a network with
+    a margin head (`has_margin_head`)."""
 
     def __init__(self, game: Game, net: torch.nn.Module, net_config: dict, config: TrainConfig,
                  run_dir: str | Path, eval_hook: EvalHook | None = None,
-                 log: Callable[[dict], None] | None = None):
+                 log: Callable[[dict], None] | None = None,
+                 adjudicator: Adjudicator | None = None):
+        if config.margin_weight and not getattr(net, "has_margin_head", False):
+            raise RunError("--margin-weight needs a network with a margin head "
+                           "(--margin-head)")
         self.game, self.net, self.net_config, self.config = game, net, net_config, config
         self.run_dir = Path(run_dir)
-        self.eval_hook, self.log = eval_hook, log
+        self.eval_hook, self.log, self.adjudicator = eval_hook, log, adjudicator
         self.progress = True  # tqdm bars for self-play and training
         # None: self-play here from self.rng; else (net, iteration, progress) -> (Examples,
         # SelfPlayStats), e.g. workers on Ray actors (alphazero.distributed)
@@ -102,6 +125,7 @@ class Trainer:
         self.buffer = ReplayBuffer(config.replay_capacity)
         self.iteration = 0
         self.steps = 0
+        self.cpu_seconds = 0.0  # of self-play and training, all iterations (for cpu_budget_s)
         self.metrics: list[dict] = []
 
     # ---- persistence -------------------------------------------------------------------------
@@ -112,7 +136,7 @@ class Trainer:
                 "replay": {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v
                            for k, v in self.buffer.state_dict().items()},
                 "iteration": self.iteration, "steps": self.steps,
-                "metrics_json": json.dumps(self.metrics),
+                "cpu_seconds": self.cpu_seconds, "metrics_json": json.dumps(self.metrics),
                 "numpy_rng": json.dumps(self.rng.bit_generator.state),
                 "code_version": code_version()}
 
@@ -142,8 +166,10 @@ class Trainer:
 
     @classmethod
     def resume(cls, game: Game, net: torch.nn.Module, run_dir: str | Path,
-               eval_hook: EvalHook | None = None, log=None) -> Trainer:
-        """Continue a run from `<run_dir>/checkpoint.pt`, with the config saved there."""
+               eval_hook: EvalHook | None = None, log=None,
+               adjudicator: AdjudicatorFactory | None = None) -> Trainer:
+        """Continue a run from `<run_dir>/checkpoint.pt`, with the config saved there
+        (`adjudicator` builds the game's adjudicator from it when the run uses one)."""
         ckpt = load_checkpoint(Path(run_dir) / CHECKPOINT,
                                required=("train_config", "model", "optimizer", "replay"))
         try:
@@ -151,7 +177,8 @@ class Trainer:
         except (ConfigError, TypeError) as exc:
             raise RunError(f"{run_dir}: its saved training config does not fit this code "
                            f"({exc})") from None
-        trainer = cls(game, net, ckpt["config"], config, run_dir, eval_hook, log)
+        trainer = cls(game, net, ckpt["config"], config, run_dir, eval_hook, log,
+                      adjudicator(config) if adjudicator and config.exact_empties else None)
         try:
             net.load_state_dict(ckpt["model"])
             trainer.optimizer.load_state_dict(ckpt["optimizer"])
@@ -161,6 +188,7 @@ class Trainer:
         trainer.buffer = ReplayBuffer.from_state_dict(
             {k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in ckpt["replay"].items()})
         trainer.iteration, trainer.steps = int(ckpt["iteration"]), int(ckpt["steps"])
+        trainer.cpu_seconds = float(ckpt.get("cpu_seconds", 0.0))
         trainer.metrics = json.loads(ckpt["metrics_json"])
         trainer.rng.bit_generator.state = json.loads(ckpt["numpy_rng"])
         if trainer._snapshot_due() and not trainer._snapshot_path().is_file():
@@ -169,15 +197,23 @@ class Trainer:
 
     # ---- the loop ----------------------------------------------------------------------------
     def run(self) -> list[dict]:
-        """Run the remaining iterations; returns all metrics."""
-        while self.iteration < self.config.iterations:
+        """Run the remaining iterations (or until the CPU budget is spent); returns all
+        metrics."""
+        while not self.finished():
             self.run_iteration()
         return self.metrics
 
+    def finished(self) -> bool:
+        budget = self.config.cpu_budget_s
+        return (self.iteration >= self.config.iterations
+                or bool(budget) and self.cpu_seconds >= budget)
+
     def run_iteration(self) -> dict:
         cfg = self.config
+        if cfg.exact_empties and self.adjudicator is None:
+            raise RunError("exact_empties is set but the trainer has no adjudicator")
         it = self.iteration + 1
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         if self.iteration == 0:
             self.save_snapshot()  # the initial network, for trajectories
         self.net.eval()
@@ -185,6 +221,9 @@ class Trainer:
         with tqdm(total=cfg.games_per_iteration, desc=f"iter {it}/{cfg.iterations} self-play",
                   unit="game", leave=False, disable=not self.progress) as bar:
             if self.selfplay is not None:
+                if cfg.exact_empties:
+                    raise RunError("--exact-empties is not supported with --selfplay-workers "
+                                   "yet (the workers play every game out)")
                 data, sp = self.selfplay(self.net, it, bar.update)
             else:
                 data, sp = self_play(self.game, evaluate, cfg.games_per_iteration,
@@ -192,31 +231,39 @@ class Trainer:
                                      cfg.temperature_plies, self.rng, progress=bar.update,
                                      search_value_weight=cfg.search_value_weight,
                                      full_share=cfg.full_search_share,
-                                     cheap=cfg.cheap_search())
+                                     cheap=cfg.cheap_search(),
+                                     adjudicator=self.adjudicator if cfg.exact_empties
+                                     else None)
         self.buffer.add(data)
 
         previous = copy.deepcopy(self.net.state_dict()) if cfg.gate_games else None
         steps = max(1, math.ceil(cfg.sample_reuse * len(data) / cfg.batch_size))
+        lr = cfg.lr_at(it, self.cpu_seconds)
         for group in self.optimizer.param_groups:
-            group["lr"] = cfg.lr_at(it)
+            group["lr"] = lr
         self.net.train()
         train_start = time.perf_counter()
-        p_sum = v_sum = 0.0
+        p_sum = v_sum = m_sum = 0.0
         for _ in tqdm(range(steps), desc=f"iter {it}/{cfg.iterations} training", unit="step",
                       leave=False, disable=not self.progress):
-            p, v = train_step(self.net, self.optimizer,
-                              *self.buffer.sample(self.game, cfg.batch_size, self.rng))
-            p_sum, v_sum = p_sum + p, v_sum + v
+            p, v, m = train_step(self.net, self.optimizer,
+                                 *self.buffer.sample(self.game, cfg.batch_size, self.rng),
+                                 margin_weight=cfg.margin_weight)
+            p_sum, v_sum, m_sum = p_sum + p, v_sum + v, m_sum + m
         self.net.eval()
         self.steps += steps
+        self.cpu_seconds += time.process_time() - cpu_start
         metrics = {"iteration": it, "steps": self.steps, "policy_loss": p_sum / steps,
-                   "value_loss": v_sum / steps, "lr": cfg.lr_at(it),
+                   "value_loss": v_sum / steps, "lr": lr,
                    "selfplay_games": sp.games, "selfplay_positions": sp.positions,
                    "selfplay_games_per_s": sp.games_per_s,
                    "selfplay_positions_per_s": sp.positions_per_s,
                    "selfplay_first_player_score": sp.first_player_score,
                    "replay_size": len(self.buffer),
-                   "train_seconds": time.perf_counter() - train_start}
+                   "train_seconds": time.perf_counter() - train_start,
+                   "cpu_seconds": self.cpu_seconds}
+        if cfg.margin_weight:
+            metrics["margin_loss"] = m_sum / steps
         if cfg.gate_games:
             metrics.update(self._gate(previous))
         if self.eval_hook is not None and (it % cfg.eval_every == 0 or it == cfg.iterations):

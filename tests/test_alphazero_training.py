@@ -134,7 +134,7 @@ def test_quick_training_makes_a_checkpoint_that_plays_legal_games(tmp_path):
     buffer = ReplayBuffer.from_state_dict({k: v.numpy() if torch.is_tensor(v) else v for k, v in
                                            load_checkpoint(tmp_path / "q" / "checkpoint.pt")[
                                                "replay"].items()})
-    inputs, policies, values = (torch.from_numpy(x) for x in buffer.sample(
+    inputs, policies, values, _ = (torch.from_numpy(x) for x in buffer.sample(
         OthelloGame(6), 2048, np.random.default_rng(0), augment=False))
     with torch.no_grad():
         losses = {}

@@ -22,6 +22,8 @@ class NetConfig:
     width: int = knob(256, "residual stream width", check=at_least(1), flag="--net-width")
     blocks: int = knob(4, "residual blocks of the network", check=at_least(0),
                        flag="--net-blocks")
+    margin_head: bool = knob(False, "a head predicting the final disc margin for the side to "
+                             "move (a scalar in [-1, 1]; trained with --margin-weight)")
 
     @property
     def moves(self) -> int:

@@ -43,10 +43,17 @@ class OthelloGame:
         return play_rows(np.ascontiguousarray(states, dtype=np.uint64),
                          np.asarray(actions, dtype=np.int64), self.size)
 
+    def discs(self, states: np.ndarray) -> np.ndarray:
+        """int64 `[n]`: my discs - their discs (empty squares count for nobody)."""
+        return (np.bitwise_count(states[:, 0]).astype(np.int64)
+                - np.bitwise_count(states[:, 1]).astype(np.int64))
+
     def outcome(self, states: np.ndarray) -> np.ndarray:
-        margin = (np.bitwise_count(states[:, 0]).astype(np.int64)
-                  - np.bitwise_count(states[:, 1]).astype(np.int64))
-        return np.sign(margin).astype(np.float32)
+        return np.sign(self.discs(states)).astype(np.float32)
+
+    def margin(self, states: np.ndarray) -> np.ndarray:
+        """The disc margin for the side to move over the number of squares, in [-1, 1]."""
+        return (self.discs(states) / self.squares).astype(np.float32)
 
     def encode(self, states: np.ndarray) -> np.ndarray:
         """float32 `[n, 3, N, N]` planes mine / theirs / empty (`rules.encoding.encode_states`)."""

@@ -2,7 +2,15 @@
 
 Board planes (mine / theirs / empty, flattened) -> Linear to `width` -> `blocks` residual blocks
 `x + Linear(ReLU(LayerNorm(x)))` -> final LayerNorm -> policy logits over N*N + 1 moves (the last
-is the pass) and a tanh value for the side to move.
+is the pass) and a tanh value for the side to move; optionally (`NetConfig.margin_head`) a
+third head predicts the final disc margin for the side to move over the number of squares.
+
+The margin head is a scalar (one linear unit, trained by MSE against margin / N*N) rather than
+KataGo's distribution over scores: margins here may be odd (empty squares count for nobody when
+neither side can move), the value head already carries the win/loss uncertainty, and one unit
+costs nothing at inference. It is an auxiliary target that shapes the shared stream; the search
+does not read it. Networks saved before the head existed have no `margin_head` in their config
+and load as they were (no head).
 
 Why this block: LayerNorm (not BatchNorm) makes the output of a position independent of what else
 is in the batch and of train/eval mode, so batch-1 play, batched search, activation collection and
@@ -17,7 +25,8 @@ rest of the network from a (possibly replaced) stream after block k.
 
 Named hook points, keyed like TransformerLens (blocks counted from 0 there): `hook_embed`,
 `blocks.{i}.hook_resid_pre`, `blocks.{i}.hook_mlp_out`, `blocks.{i}.hook_resid_post`,
-`ln_final.hook_normalized`, `hook_policy` (logits), `hook_value`. The stream "after block k" is
+`ln_final.hook_normalized`, `hook_policy` (logits), `hook_value` (and `hook_margin` with the
+margin head). The stream "after block k" is
 `blocks.{k-1}.hook_resid_post` (`hook_name(k)`). `run_with_cache` records them, `run_with_hooks`
 lets functions read or replace them; plain `forward` runs through the same points.
 
@@ -96,6 +105,11 @@ class PolicyValueNet(nn.Module):
         self.final_norm = nn.LayerNorm(config.width)
         self.policy_head = nn.Linear(config.width, config.moves)
         self.value_head = nn.Linear(config.width, 1)
+        self.margin_head = nn.Linear(config.width, 1) if config.margin_head else None
+
+    @property
+    def has_margin_head(self) -> bool:
+        return self.margin_head is not None
 
     def _check_input(self, planes: torch.Tensor) -> torch.Tensor:
         n = self.config.size
@@ -110,11 +124,28 @@ class PolicyValueNet(nn.Module):
         per_block = ("hook_resid_pre", "hook_mlp_out", "hook_resid_post")
         return (["hook_embed"] + [f"blocks.{i}.{h}" for i in range(len(self.blocks))
                                   for h in per_block]
-                + ["ln_final.hook_normalized", "hook_policy", "hook_value"])
+                + ["ln_final.hook_normalized", "hook_policy", "hook_value"]
+                + (["hook_margin"] if self.has_margin_head else []))
 
     def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Policy logits `[B, N*N+1]` and value `[B]` in [-1, 1] for planes `[B, 3, N, N]`."""
         return self._run(planes, _no_hook)
+
+    def forward_with_margin(self, planes: torch.Tensor
+                            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(policy logits, value, predicted margin `[B]`): what training with a margin target
+        asks for (`alphazero.trainer.train_step`)."""
+        if not self.has_margin_head:
+            raise ValueError("this network has no margin head (NetConfig.margin_head)")
+        margins: list[torch.Tensor] = []
+
+        def keep(name: str, x: torch.Tensor) -> torch.Tensor:
+            if name == "hook_margin":
+                margins.append(x)
+            return x
+
+        policy, value = self._run(planes, keep)
+        return policy, value, margins[0]
 
     def residual_stream(self, planes: torch.Tensor) -> torch.Tensor:
         """The stream after every block, `[B, blocks + 1, width]` (index 0: the embedding)."""
@@ -183,7 +214,10 @@ class PolicyValueNet(nn.Module):
             x = hook(f"blocks.{i}.hook_resid_post", x + update)
         x = hook("ln_final.hook_normalized", self.final_norm(x))
         policy = hook("hook_policy", self.policy_head(x))
-        return policy, hook("hook_value", torch.tanh(self.value_head(x)).squeeze(-1))
+        value = hook("hook_value", torch.tanh(self.value_head(x)).squeeze(-1))
+        if self.margin_head is not None:
+            hook("hook_margin", self.margin_head(x).squeeze(-1))
+        return policy, value
 
 
 KIND = "othello-policy-value-net"
