@@ -27,7 +27,7 @@ from common.config import (
     positive,
     probability,
 )
-from common.io import REPO_ROOT, DirtyTreeError, results_version, write_json
+from common.io import REPO_ROOT, results_version, write_json
 from common.process import setup_process
 from common.runs import RunFolderError, check_file_writable
 from mazes.misgeneralisation import rate
@@ -55,10 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         version = results_version(out_json.parent)
         check_file_writable(out_json)
-    except DirtyTreeError as e:  # its message is already one "error: ..." line
-        print(e, file=sys.stderr)
-        return 2
-    except RunFolderError as e:
+    except RunFolderError as e:  # (a DirtyTreeError ends the run with its own one line)
         print(f"error: {e}", file=sys.stderr)
         return 2
     setup_process()

@@ -29,7 +29,6 @@ from common.config import (
 from common.io import (
     REPO_ROOT,
     CheckpointError,
-    DirtyTreeError,
     results_version,
     say_reused,
     write_json,
@@ -110,10 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         version = results_version(args.out)
         check_writable(args.out)
-    except DirtyTreeError as e:  # its message is already one "error: ..." line
-        print(e, file=sys.stderr)
-        return 2
-    except RunFolderError as e:
+    except RunFolderError as e:  # (a DirtyTreeError ends the run with its own one line)
         print(f"error: {e}", file=sys.stderr)
         return 2
     from common.device import resolve_device
