@@ -346,6 +346,11 @@ def test_packed_positions_round_trip_with_passes_and_odd_sizes():
     blob = pack_positions(table)
     assert len(blob) == 16 + 3 * (4 + 7 + 3 + 4)  # header, row, 7 board bytes, 3, 26 bits
     assert unpack_positions(blob) == table
+    # 4x4: the pass (move 16) needs a byte of its own past the board's 16 bits
+    four = {"size": 4, "max_empties": 4, "row": [0], "board": ["XO.." * 4], "black": [0],
+            "last": [3], "best": [[16]], "value": [-2]}
+    assert len(pack_positions(four)) == 16 + 4 + 4 + 3 + 3
+    assert unpack_positions(pack_positions(four)) == four
     with pytest.raises(ValueError, match="does not hold"):
         unpack_positions(blob[:-1])
     with pytest.raises(ValueError, match="ascending"):
