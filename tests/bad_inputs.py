@@ -26,9 +26,9 @@ def command(script: str, *argv: object) -> list[str]:
     return [sys.executable, str(ROOT / script), *map(str, argv)]
 
 
-def start(script: str, *argv: object, cwd: Path = ROOT) -> subprocess.Popen:
+def start(script: str, *argv: object, cwd: Path = ROOT, **popen) -> subprocess.Popen:
     return subprocess.Popen(command(script, *argv), cwd=cwd, env=ENV, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
 def run(script: str, *argv: object, cwd: Path = ROOT, timeout: float = 300

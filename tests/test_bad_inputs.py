@@ -264,7 +264,10 @@ def test_a_corrupt_browser_index_is_rebuilt_and_the_hint_fits_a_custom_out(fx):
 
 
 def test_ctrl_c_in_human_play_ends_with_one_line():
-    proc = start("othello/play.py", "--human", "--opponent", "random")
+    # A background job of a non-interactive shell (as CI may be) inherits SIGINT ignored, and
+    # Python then never raises KeyboardInterrupt; a terminal gives the default, so restore it.
+    proc = start("othello/play.py", "--human", "--opponent", "random",
+                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = ""
     while "your move" not in seen:
         char = proc.stdout.read(1)
