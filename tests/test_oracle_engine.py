@@ -115,6 +115,23 @@ def test_move_values_match_old_solver():
         assert np.nanmax(row) == engine.value(pos)
 
 
+def test_optimal_moves_are_the_maximal_move_values():
+    """The null-window shortcut finds exactly the argmax set of the exact move values, ties and
+    forced passes included (checked against a fresh engine, so no shared table hides a bug)."""
+    rng = np.random.default_rng(11)
+    engine, ties = Engine(18), 0
+    for empties in [4, 6, 8, 10] * 12:
+        pos = random_position(6, empties, rng)
+        values = Engine(18).move_values(pos)
+        if not values:
+            continue
+        best = max(values.values())
+        expected = sorted(m for m, v in values.items() if v == best)
+        assert engine.optimal_moves(pos) == expected
+        ties += len(expected) > 1
+    assert ties >= 3  # the sample has real ties, so a method returning one move would fail
+
+
 def test_forced_pass_and_finished_game():
     forced = Position.from_colors(4, (1 << 0) | (1 << 7), (1 << 1) | (1 << 2) | (1 << 3), True)
     engine = Engine(10)

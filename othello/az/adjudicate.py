@@ -49,17 +49,11 @@ class EndgameAdjudicator:
         return Adjudication(done, np.sign(margins).astype(np.float32),
                             margins / np.float32(self.squares))
 
-    def optimal_moves(self, pos: Position) -> list[int]:
-        """Every move that keeps the position's perfect-play margin (the pass when forced)."""
-        values = self.engine.move_values(pos)
-        best = max(values.values())
-        return sorted(m for m, v in values.items() if v == best)
-
     def perfect_line(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pos = self._position(state)
         states, policies = [], []
         while len(states) < self.policy_positions and not pos.is_over():
-            best = self.optimal_moves(pos)
+            best = self.engine.optimal_moves(pos)
             policy = np.zeros(self.squares + 1, np.float32)
             policy[best] = 1.0 / len(best)
             states.append([pos.me, pos.opp])

@@ -9,6 +9,7 @@ counting for nobody: `othello.rules.board.Position.margin`'s convention).
     margin, best = engine.solve(pos)          # exact margin and a move that reaches it
     wld = engine.wld(pos)                     # -1 / 0 / +1, much cheaper
     engine.move_values(pos)                   # {move: margin after playing it, for the mover}
+    engine.optimal_moves(pos)                 # the moves that keep the margin (cheaper)
 """
 
 from __future__ import annotations
@@ -106,6 +107,18 @@ class Engine:
         """Exact margin for the side to move after each legal move ({pass_move: v} when it must
         pass, {} when the game is over)."""
         return {m: -self.value(pos.play(m)) for m in pos.legal_moves()}
+
+    def optimal_moves(self, pos: Position) -> list[int]:
+        """Every legal move that keeps the position's exact margin (the pass when forced), in
+        increasing order: the same set as the maximal entries of `move_values`, but found with
+        the position's value and one null-window test per move (is the move's margin >= it?),
+        which cut off where exact values of every move would not; several times cheaper."""
+        moves = pos.legal_moves()
+        if len(moves) <= 1:
+            return moves
+        value = self.value(pos)
+        # the move keeps the value iff the child's margin for its own mover is <= -value
+        return sorted(m for m in moves if not self.at_least(pos.play(m), -value + 1))
 
     def batch_move_values(self, positions: Sequence[Position]) -> np.ndarray:
         """float [len(positions), N*N + 1]: the exact margin of every legal move (the pass
