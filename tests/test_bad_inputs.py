@@ -8,9 +8,12 @@ are made once per session in a temporary folder and only read by the cases.
 from __future__ import annotations
 
 import json
+import platform
 import shutil
 import signal
+import time
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -263,6 +266,25 @@ def test_a_corrupt_browser_index_is_rebuilt_and_the_hint_fits_a_custom_out(fx):
     assert f"ln -sfn {out}" in hint  # the page reads vis/data: a plain `cd` would show nothing
 
 
+READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(platform.machine())
+
+
+def wait_until_reading(pid: int, timeout: float = 120) -> None:
+    """Until the process sits in read(2). A signal that lands between the prompt and the read
+    only sets Python's flag, and the read then blocks with the flag unseen (the race a person
+    at a terminal never hits: they press Ctrl-C again); on a loaded machine the test hit it."""
+    syscall, deadline = Path(f"/proc/{pid}/syscall"), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if syscall.read_text().split()[0] == READ_SYSCALL:
+                return
+        except (OSError, IndexError):  # no procfs: a second is plenty on a quiet machine
+            time.sleep(1)
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"the game never waited for input within {timeout} s")
+
+
 def test_ctrl_c_in_human_play_ends_with_one_line():
     # A background job of a non-interactive shell (as CI may be) inherits SIGINT ignored, and
     # Python then never raises KeyboardInterrupt; a terminal gives the default, so restore it.
@@ -273,6 +295,7 @@ def test_ctrl_c_in_human_play_ends_with_one_line():
         char = proc.stdout.read(1)
         assert char, proc.communicate()[1][-2000:]
         seen += char
+    wait_until_reading(proc.pid)
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=60)  # before communicate(), which would close stdin (an EOF, not Ctrl-C)
     _, err = proc.communicate(timeout=60)
