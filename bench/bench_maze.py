@@ -1,9 +1,11 @@
 """Time of PPO on mazes: seconds of training until the held-out success (sampled moves,
 fresh mazes of the default size, within the step cap) first reaches a target, default 90%.
 
-Trains the default config of scripts/maze_trajectory.py from scratch into runs/mazes/bench
-(timing the PPO updates only, not the held-out scoring at checkpoints), then scores the final
-network on more fresh mazes, with sampled and with greedy moves. Writes bench/maze.json (or
+Trains the agent of scripts/maze_trajectory.py with the cheese anywhere, for `--arch` (default
+vin, the value-iteration net; conv, the recurrent conv net with its own recipe), from scratch
+into runs/mazes/bench-<arch> (timing the PPO updates only, not the held-out scoring at
+checkpoints), then scores the final network on more fresh mazes, with sampled and with greedy
+moves. Writes bench/maze.json (or
 --out; the committed figures are results/trajectories/maze/bench.json). CPU seconds of one
 thread (`time.process_time`) are the figure to compare: the machine is shared, so wall-clock
 seconds depend on what else it runs.
@@ -31,14 +33,18 @@ from common.io import REPO_ROOT, results_version, write_json
 from common.process import setup_process
 from common.runs import RunFolderError, check_file_writable
 from mazes.misgeneralisation import rate
+from mazes.net import ARCHS
 from mazes.ppo import evaluate, train
-from scripts.maze_trajectory import DEFAULT
+from scripts.maze_trajectory import DEFAULT, agent_runs
 
 
 @dataclass(frozen=True)
 class MazeBenchConfig:
+    arch: str = knob("vin", "network whose recipe is timed", choices=ARCHS)
     target: float = knob(0.9, "held-out success to reach", check=probability)
-    updates: int = knob(DEFAULT.run.ppo.updates, "PPO updates at most", check=positive)
+    updates: int | None = knob(None, "PPO updates at most (default: the recipe's, vin "
+                               f"{DEFAULT.run.ppo.updates}, conv {DEFAULT.conv_updates})",
+                               check=positive)
     checkpoints: int = knob(24, "log-spaced checkpoints at which success is scored",
                             check=positive)
     test_mazes: int = knob(1000, "fresh mazes for the final score", check=positive)
@@ -59,10 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     setup_process()
-    cfg = replace(DEFAULT.run, seed=args.seed,
-                  ppo=replace(DEFAULT.run.ppo, updates=args.updates,
+    recipe = agent_runs(replace(DEFAULT, archs=(args.arch,)))[f"{args.arch}-anywhere"]
+    cfg = replace(recipe, seed=args.seed,
+                  ppo=replace(recipe.ppo, updates=args.updates or recipe.ppo.updates,
                               checkpoints=args.checkpoints))
-    run = REPO_ROOT / "runs" / "mazes" / "bench"
+    run = REPO_ROOT / "runs" / "mazes" / f"bench-{args.arch}"
     shutil.rmtree(run, ignore_errors=True)
     start = time.perf_counter()
     state = train(cfg, run, progress=not ns.no_progress)
@@ -71,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     reached = next((s for s in snaps if s["held_out_success"] >= args.target), None)
     sampled = evaluate(state.net, cfg.maze, args.test_mazes, args.seed + 1)
     greedy = evaluate(state.net, cfg.maze, args.test_mazes, args.seed + 1, greedy=True)
-    out = {"code_version": version, "config": config_dict(cfg), "target": args.target,
+    out = {"code_version": version, "arch": args.arch, "config": config_dict(cfg),
+           "target": args.target,
            **{f"{k}_to_target": None if reached is None else reached[v]
               for k, v in (("cpu_seconds", "train_cpu_seconds"), ("seconds", "train_seconds"),
                            ("update", "update"), ("env_steps", "env_steps"))},
@@ -86,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     hit = ("not reached" if reached is None else
            f"reached at update {reached['update']}, {reached['train_cpu_seconds']:.0f} CPU s "
            f"({reached['train_seconds']:.0f} s wall, {reached['env_steps']:,} steps)")
-    print(f"held-out success >= {args.target:.0%}: {hit}; training {state.cpu_seconds:.0f} CPU s "
+    print(f"{args.arch}: held-out success >= {args.target:.0%}: {hit}; training "
+          f"{state.cpu_seconds:.0f} CPU s "
           f"({state.seconds:.0f} s wall); final {sampled.success.mean():.1%} sampled, "
           f"{greedy.success.mean():.1%} greedy of {args.test_mazes} fresh mazes")
     return 0

@@ -26,7 +26,7 @@ from mazes.env import (
     observe,
     open_squares,
 )
-from mazes.net import MazeNet
+from mazes.net import MazeNet, load_weights
 
 # (x, y) of each action on the drawn maze, y pointing up: up, right, down, left
 DIRECTIONS = np.array([(0, 1), (1, 0), (0, -1), (-1, 0)], dtype=np.float64)
@@ -137,7 +137,7 @@ def field_trajectory(paths: list[Path], net: MazeNet, probes: list[Probe]) -> Fi
     for path in paths:
         ckpt = load_checkpoint(path, required=("model", "update", "env_steps",
                                                "held_out_success"))
-        net.load_state_dict(ckpt["model"])
+        load_weights(net, ckpt, path)
         rows["updates"].append(int(ckpt["update"]))
         rows["env_steps"].append(int(ckpt["env_steps"]))
         rows["held_out"].append(float(ckpt["held_out_success"]))

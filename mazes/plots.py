@@ -214,10 +214,13 @@ def plot_pca(path: Path, traj: FieldTrajectory, pca: PCAResult) -> None:
 
 
 def plot_fields(path: Path, panels: list[tuple[str, Probe, np.ndarray]],
-                corner: int | None = None) -> None:
-    """Final fields side by side: (title, probe, probs (m, 4)) per panel."""
-    fig = Figure(figsize=(3.3 * len(panels), 3.6), dpi=90)
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+                corner: int | None = None, columns: int | None = None) -> None:
+    """Final fields side by side, `columns` to a row (default all; a divisor of the panels):
+    (title, probe, probs (m, 4)) per panel."""
+    columns = columns or len(panels)
+    rows = len(panels) // columns
+    fig = Figure(figsize=(3.3 * columns, 3.6 * rows), dpi=90)
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
     for ax, (title, probe, probs) in zip(axes, panels, strict=True):
         draw_field(ax, probe, probs, corner)
         ax.set_title(title, fontsize=8)

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from common.config import at_least, config_dict, config_from_dict, knob, positive, probability
 from common.io import atomic_write_bytes, load_checkpoint, save_checkpoint, write_json
 from mazes.env import MazeConfig, Mazes, corner_mask, new_mazes, observe, replace_done, step
-from mazes.net import MazeNet, NetConfig, build_net
+from mazes.net import MazeNet, NetConfig, build_net, load_weights
 
 EVAL_SEED = 10**6  # held-out mazes come from (seed + EVAL_SEED), never from a training stream
 
@@ -36,7 +36,7 @@ class PPOConfig:
 
     envs: int = knob(64, "mazes played in parallel", check=at_least(1))
     rollout: int = knob(64, "steps per environment per update", check=at_least(1))
-    updates: int = knob(30, "PPO updates", check=at_least(1))
+    updates: int = knob(10, "PPO updates", check=at_least(1))
     epochs: int = knob(4, "passes over each rollout", check=at_least(1))
     minibatches: int = knob(32, "minibatches per pass", check=at_least(1))
     lr: float = knob(1e-2, "Adam learning rate (annealed linearly to 0)", check=positive)
@@ -46,7 +46,7 @@ class PPOConfig:
     entropy: float = knob(0.01, "entropy bonus coefficient", check=at_least(0))
     value_coef: float = knob(0.5, "value loss coefficient", check=at_least(0))
     max_grad_norm: float = knob(0.5, "gradient norm clip", check=positive)
-    curriculum: float = knob(0.5, "share of the updates over which the mouse's start, at most "
+    curriculum: float = knob(0.0, "share of the updates over which the mouse's start, at most "
                              "one move from the cheese at first, spreads to the whole maze "
                              "(0: anywhere from the start)", check=probability)
     checkpoints: int = knob(12, "log-spaced checkpoints, update 0 included", check=at_least(2))
@@ -242,7 +242,8 @@ def ppo_update(state: RunState, cfg: RunConfig) -> dict:
 
 def _save_state(run_dir: Path, state: RunState, finished: bool) -> None:
     save_checkpoint(run_dir / "state.pt", {
-        "model": state.net.state_dict(), "optimizer": state.opt.state_dict(),
+        "arch": state.net.arch, "model": state.net.state_dict(),
+        "optimizer": state.opt.state_dict(),
         "mazes": {k: torch.from_numpy(v.copy()) for k, v in state.mazes.arrays().items()},
         "update": state.update, "env_steps": state.env_steps, "seconds": state.seconds,
         "cpu_seconds": state.cpu_seconds,
@@ -259,7 +260,7 @@ def _save_snapshot(run_dir: Path, state: RunState, cfg: RunConfig) -> dict:
               "held_out_success": float(held_out.success.mean()),
               "held_out_steps": float(held_out.steps.mean())}
     save_checkpoint(run_dir / "checkpoints" / f"update_{state.update:05d}.pt",
-                    {"model": state.net.state_dict(), **record})
+                    {"arch": state.net.arch, "model": state.net.state_dict(), **record})
     return record
 
 
@@ -274,10 +275,11 @@ def fresh_state(cfg: RunConfig, device: str = "cpu") -> RunState:
 
 def load_state(run_dir: Path, cfg: RunConfig, device: str = "cpu") -> tuple[RunState, bool]:
     """The state saved in `run_dir` and whether that run had finished."""
-    saved = load_checkpoint(run_dir / "state.pt", required=("model", "optimizer", "mazes",
-                                                            "update", "metrics", "finished"))
+    path = run_dir / "state.pt"
+    saved = load_checkpoint(path, required=("model", "optimizer", "mazes", "update", "metrics",
+                                            "finished"))
     state = fresh_state(cfg, device)
-    state.net.load_state_dict(saved["model"])
+    load_weights(state.net, saved, path)
     state.opt.load_state_dict(saved["optimizer"])
     state.mazes = Mazes(**{k: v.numpy().copy() for k, v in saved["mazes"].items()})
     state.update, state.env_steps = int(saved["update"]), int(saved["env_steps"])

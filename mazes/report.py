@@ -23,7 +23,7 @@ from mazes.fields import (
     probe_mazes,
     snapshot_paths,
 )
-from mazes.net import MazeNet
+from mazes.net import build_net
 from mazes.plots import plot_curves, plot_logits, plot_pca, read_curves, write_field_gif
 from mazes.ppo import read_config
 
@@ -56,7 +56,7 @@ def write_maze_report(run_dir: str | Path, out: str | Path, probes: list[Probe] 
     cfg = read_config(run_dir)
     probes = probes or probe_mazes(cfg.maze, cfg.seed)
     paths = snapshot_paths(run_dir)
-    traj = field_trajectory(paths, MazeNet(cfg.maze.size, cfg.net), probes)
+    traj = field_trajectory(paths, build_net(cfg.maze.size, cfg.net, cfg.seed), probes)
     metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()
                if line.strip()]
     curves = read_curves(metrics)

@@ -24,6 +24,9 @@ DEFAULT_RUN = REPO_ROOT / "runs" / "alphazero" / "default"
 QUICK_RUN = REPO_ROOT / "runs" / "alphazero" / "quick"
 # the documented runs whose trajectories are the committed ones (results/trajectories/<kind>)
 PUBLISHED_RUNS = {DEFAULT_RUN: "alphazero", REPO_ROOT / "runs" / "toymodels" / "sweep": "toymodel"}
+# the agents of scripts/maze_trajectory.py, whose folders under results/trajectories/maze/ are
+# the committed maze trajectories
+MAZE_AGENTS = {f"{arch}-{cheese}" for arch in ("vin", "conv") for cheese in ("anywhere", "corner")}
 MAX_SOLVER_EMPTIES = 16  # above this the pure-Python solver takes minutes per probe
 
 
@@ -156,12 +159,13 @@ def default_out(run: Path, kind: str, quick: bool, given: dict) -> Path:
     if quick:
         return REPO_ROOT / "runs" / "trajectories" / "quick" / kind
     given = {k: v for k, v in given.items() if k != "--run"}
+    maze_agent = run.name.removeprefix("default-")  # runs/mazes/default-<arch>-<cheese>
     published = PUBLISHED_RUNS.get(run.resolve()) == kind or (
         kind == "maze" and run.resolve().parent == (REPO_ROOT / "runs" / "mazes").resolve()
-        and run.name in ("default", "default-corner"))
+        and maze_agent in MAZE_AGENTS)
     if published and not given:
         return REPO_ROOT / "results" / "trajectories" / (
-            kind if kind != "maze" else f"maze/{run.name}")
+            kind if kind != "maze" else f"maze/{maze_agent}")
     return run / "trajectory"
 
 

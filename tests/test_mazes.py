@@ -1,6 +1,8 @@
-"""Maze generation and moves, the network's view, and vector fields of hand-made policies."""
+"""Maze generation and moves, the two networks' views, and vector fields of hand-made policies."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -20,7 +22,7 @@ from mazes.env import (
 )
 from mazes.fields import Probe, arrows, decision_squares, field_logits
 from mazes.misgeneralisation import rate
-from mazes.net import MazeNet, NetConfig, cheese_offsets
+from mazes.net import ConvNet, NetConfig, ValueIterationNet, build_net, cheese_offsets
 
 # a hand-drawn 5x5 maze: '#' wall, '.' open
 HAND = ["..#..",
@@ -89,11 +91,39 @@ def test_cheese_regions() -> None:
     assert not (outside.mouse == outside.cheese).all(1).any()
 
 
-def test_network_sees_offsets_to_the_cheese_and_scores_moves_by_target_square() -> None:
+CONV = NetConfig(arch="conv", channels=4)
+
+
+def test_value_iteration_gives_distances_and_scores_moves_by_target_square() -> None:
+    """With step reward -1 and cheese weight 3, v is 2 minus the distance to the cheese."""
+    mouse, cheese = np.array([[2, 1]]), np.array([[0, 4]])
+    obs = torch.from_numpy(observe(HAND_WALLS[None], mouse, cheese))
+    net = build_net(5, NetConfig(passes=12), seed=0)
+    assert isinstance(net, ValueIterationNet) and net.think(obs).shape == (1, 0)
+    logits, _ = net(obs)
+    assert torch.equal(logits, torch.zeros(1, 4))  # the untrained policy is uniform
+    with torch.no_grad():
+        net.reward.weight[0, 1] = 3.0
+        net.reward.bias.fill_(-1.0)
+    v = net.value_map(obs)[0][0, 1:-1, 1:-1].detach().numpy()
+    dist = distances(HAND_WALLS, cheese[0])
+    assert np.array_equal(v[~HAND_WALLS], 2.0 - dist[~HAND_WALLS]) and not v[HAND_WALLS].any()
+    logits, _ = net(obs)
+    # from (2, 1): up (1, 1), right (2, 2), down is a wall (stays at (2, 1)), left (2, 0)
+    hand = [v[1, 1], v[2, 2], v[2, 1], v[2, 0]]
+    assert torch.allclose(logits[0], torch.tensor(hand))
+    short = ValueIterationNet(5, NetConfig(passes=2))
+    short.load_state_dict(net.state_dict())
+    far = short.value_map(obs)[0][0, 1:-1, 1:-1].detach().numpy()
+    assert far[4, 0] == -2.0 and far[0, 3] == 1.0  # beyond 2 moves: -1 a pass; 1 move: 2 - 1
+
+
+def test_conv_net_sees_offsets_to_the_cheese_and_scores_moves_by_target_square() -> None:
     obs = torch.from_numpy(observe(HAND_WALLS[None], np.array([[2, 1]]), np.array([[0, 4]])))
     offsets = cheese_offsets(obs)[0].numpy() * 5
     assert offsets[:, 0, 4].tolist() == [0, 0] and offsets[:, 2, 1].tolist() == [2, -3]
-    net = MazeNet(5, NetConfig(channels=4, iterations=2))
+    net = build_net(5, replace(CONV, iterations=2), seed=0)
+    assert isinstance(net, ConvNet)
     maps = {}
     net.head.register_forward_hook(lambda module, inputs, output: maps.update(out=output[0]))
     logits, value = net(obs)
@@ -167,10 +197,10 @@ def test_within_matches_breadth_first_distances_and_places_the_curriculum_mouse(
     assert set(d) == {1, 2}
 
 
-def test_ppo_trains_through_the_last_passes_only() -> None:
+def test_ppo_trains_the_conv_net_through_the_last_passes_only() -> None:
     obs = torch.from_numpy(observe(HAND_WALLS[None], np.array([[2, 1]]), np.array([[0, 4]])))
-    full = MazeNet(5, NetConfig(channels=4, iterations=3))
-    cut = MazeNet(5, NetConfig(channels=4, iterations=3, backprop=1))
+    full = ConvNet(5, replace(CONV, iterations=3, backprop=8))
+    cut = ConvNet(5, replace(CONV, iterations=3, backprop=1))
     cut.load_state_dict(full.state_dict())
     outputs = [full(obs), cut(obs), cut(obs, cut.think(obs))]
     for logits, value in outputs[1:]:  # the same function, however it is split

@@ -254,8 +254,10 @@ def test_only_documented_runs_with_default_settings_write_results(tmp_path: Path
     assert out(policy_trajectory.DEFAULT_RUN, "alphazero", False, {"--run": "x"}) == \
         results / "alphazero"
     assert out(REPO_ROOT / "runs/toymodels/sweep", "toymodel", False, {}) == results / "toymodel"
+    assert out(REPO_ROOT / "runs/mazes/default-conv-corner", "maze", False, {}) == \
+        results / "maze" / "conv-corner"  # where scripts/maze_trajectory.py writes that agent
     assert out(REPO_ROOT / "runs/mazes/default-corner", "maze", False, {}) == \
-        results / "maze" / "default-corner"
+        REPO_ROOT / "runs/mazes/default-corner" / "trajectory"  # a run of the old layout
     assert out(policy_trajectory.DEFAULT_RUN, "alphazero", False, {"--seed": 3}) == \
         policy_trajectory.DEFAULT_RUN / "trajectory"
     assert out(tmp_path, "alphazero", False, {}) == tmp_path / "trajectory"
