@@ -49,6 +49,11 @@ class TrainConfig:
     temperature_plies: int = knob(8, "plies sampled in proportion to visits before playing the "
                                   "most visited move (puct; the gumbel root samples with its "
                                   "Gumbel noise instead)", check=at_least(0))
+    opening_plies: int = knob(0, "start each self-play game after a uniformly random number in "
+                              "[0, k] of uniformly random moves, which are not recorded "
+                              "(opening diversity, as KataGo randomises openings; the "
+                              "evaluations start from random openings too; 0: every game from "
+                              "the initial position)", check=at_least(0))
     full_search_share: float = knob(1.0, "playout-cap randomisation (KataGo): share of moves "
                                     "that get the full search and become training examples; "
                                     "the rest get a cheap search (1: every move)",

@@ -57,7 +57,8 @@ class SelfPlayWorker:
         data, stats = self_play(self.game, evaluate, self.games, cfg.concurrent_games,
                                 cfg.search, cfg.temperature_plies, rng,
                                 search_value_weight=cfg.search_value_weight,
-                                full_share=cfg.full_search_share, cheap=cfg.cheap_search())
+                                full_share=cfg.full_search_share, cheap=cfg.cheap_search(),
+                                opening_plies=cfg.opening_plies)
         return data, {"games": stats.games, "first_player_score": stats.first_player_score,
                       "moves": stats.moves}
 

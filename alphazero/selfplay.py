@@ -12,7 +12,10 @@ too, with the optimal moves as their policy target. Every position also gets a m
 final score margin (`Game.margin`, or the exact one at adjudication) from its own side to move.
 
 A finished game is replaced at once by a new one, so the batch stays
-full until the requested number of games has started.
+full until the requested number of games has started. With `opening_plies = k > 0` each game
+starts after a uniformly random number in [0, k] of uniformly random moves (not recorded: they
+have no search behind them), so self-play meets the odd positions that random openings, as in
+the evaluations, lead to.
 
 Playout-cap randomisation (KataGo, Wu 2019; `full_share < 1`): each move gets the full search
 (with its noise) with probability `full_share` and only those positions become training
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from alphazero.arena import random_openings
 from alphazero.game import Adjudicator, Evaluator, Game
 from alphazero.mcts import SearchConfig, played_actions, search
 
@@ -80,21 +84,34 @@ class SelfPlayStats:
         return self.positions / self.seconds
 
 
+def opening_states(game: Game, n: int, max_plies: int, rng: np.random.Generator) -> np.ndarray:
+    """`n` start states, each after a uniformly random number in [0, max_plies] of uniformly
+    random moves (0: the initial states, drawing nothing from `rng`)."""
+    if max_plies == 0:
+        return game.initial_states(n)
+    plies = rng.integers(0, max_plies + 1, size=n)
+    out = game.initial_states(n)
+    for k in np.unique(plies[plies > 0]):
+        out[plies == k] = random_openings(game, int((plies == k).sum()), int(k), rng)
+    return out
+
+
 def self_play(game: Game, evaluate: Evaluator, games: int, concurrent: int,
               config: SearchConfig, temperature_plies: int, rng: np.random.Generator,
               progress=None, search_value_weight: float = 0.0, full_share: float = 1.0,
-              cheap: SearchConfig | None = None, adjudicator: Adjudicator | None = None
-              ) -> tuple[Examples, SelfPlayStats]:
+              cheap: SearchConfig | None = None, adjudicator: Adjudicator | None = None,
+              opening_plies: int = 0) -> tuple[Examples, SelfPlayStats]:
     """Play `games` games, `concurrent` at a time; moves sampled by visits for the first
     `temperature_plies` plies, then the most visited move (a Gumbel root plays its own choice);
     `progress(n)` hears of finished games. With `full_share < 1`, `cheap` searches the moves
     that are not recorded (playout-cap randomisation). An `adjudicator` stops games early with
-    exact results (None: every game is played out)."""
+    exact results (None: every game is played out). `opening_plies`: random openings (module
+    docstring); plies and the first player's score count from the end of the opening."""
     if full_share < 1 and cheap is None:
         raise ValueError("playout-cap randomisation (full_share < 1) needs a cheap search")
     start = time.perf_counter()
     slots = min(games, concurrent)
-    states = game.initial_states(slots)
+    states = opening_states(game, slots, opening_plies, rng)
     ply = np.zeros(slots, dtype=np.int64)
     history: list[list[tuple[np.ndarray, np.ndarray, float, int]]] = [[] for _ in range(slots)]
     started, finished, first_score, moves = slots, 0, 0.0, 0
@@ -156,7 +173,7 @@ def self_play(game: Game, evaluate: Evaluator, games: int, concurrent: int,
             finished += 1
             history[i] = []
             if started < games:
-                states[i] = game.initial_states(1)[0]
+                states[i] = opening_states(game, 1, opening_plies, rng)[0]
                 ply[i] = 0
                 started += 1
             else:

@@ -233,7 +233,7 @@ class Trainer:
                                      full_share=cfg.full_search_share,
                                      cheap=cfg.cheap_search(),
                                      adjudicator=self.adjudicator if cfg.exact_empties
-                                     else None)
+                                     else None, opening_plies=cfg.opening_plies)
         self.buffer.add(data)
 
         previous = copy.deepcopy(self.net.state_dict()) if cfg.gate_games else None
