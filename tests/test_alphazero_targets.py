@@ -278,3 +278,27 @@ def test_a_cpu_budget_ends_the_run_and_schedules_the_learning_rate(tmp_path):
     trainer.progress = False
     metrics = trainer.run()
     assert len(metrics) == 1 and metrics[0]["cpu_seconds"] > 1e-6
+
+
+def test_random_openings_are_not_recorded_and_targets_keep_their_sides():
+    """With --opening-plies 3, 4x4 games start 0-3 random plies in (all four lengths occur, the
+    random plies are not recorded), every recorded position has a searched policy over its legal
+    moves, and its value and margin targets are the final board's from its own side to move, so
+    an opening of odd length cannot flip them."""
+    game = OthelloGame(4)
+    data, stats = self_play(game, uniform_evaluator(game), 40, 1, SEARCH, 4,
+                            np.random.default_rng(4), opening_plies=3)
+    line = [_position(s) for s in data.states]
+    breaks = [r for r in range(1, len(line)) if not _plies_apart(line[r - 1], line[r])]
+    games = np.split(np.arange(len(line)), breaks)
+    assert stats.games == len(games) == 40
+    assert sorted({12 - line[rows[0]].empties() for rows in games}) == [0, 1, 2, 3]
+    legal = game.legal_actions(data.states)
+    assert np.allclose(data.policies.sum(axis=1), 1) and not (data.policies[~legal] > 0).any()
+    for rows in games:
+        last = line[rows[-1]]
+        final = next(c for c in map(last.play, last.legal_moves()) if c.is_over())
+        for t, r in enumerate(rows):
+            side = 1 if (len(rows) - 1 - t) % 2 == 0 else -1
+            assert data.values[r] == -side * np.sign(final.margin())
+            assert data.margins[r] == pytest.approx(-side * final.margin() / 16)
