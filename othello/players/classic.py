@@ -12,7 +12,6 @@ import numpy as np
 from othello.players.registry import Player, PlayerSpecError, int_arg
 from othello.players.registry import make_player as make_player  # (compat: old home)
 from othello.rules.board import Position, flips, legal_moves, squares_of
-from othello.rules.solver import Solver
 
 
 def _pick(rng: np.random.Generator, moves: list[int], scores: list[float]) -> int:
@@ -144,20 +143,20 @@ class AlphaBetaPlayer:
 
 
 class SolverPlayer:
-    """Perfect play once at most `empties` squares are empty; alpha-beta:4 before that."""
+    """Perfect play once at most `empties` squares are empty (the compiled exact search, one
+    table kept across moves and games); alpha-beta:4 before that."""
 
     def __init__(self, size: int, empties: int):
         self.empties = empties
         self.name = f"solver:{empties}"
-        self.solver = Solver(size)
+        from othello.rules.engine import Engine  # the compiled kernels load only when used
+        self.engine = Engine(table_bits=20)
         self.midgame = AlphaBetaPlayer(4)
 
     def choose(self, pos: Position, rng: np.random.Generator) -> int:
         if pos.empties() > self.empties:
             return self.midgame.choose(pos, rng)
-        if len(self.solver.table) > 2_000_000:
-            self.solver.table.clear()
-        return self.solver.solve(pos)[1]
+        return self.engine.solve(pos)[1]
 
 
 # Factories named by the registry: factory(arg, size) -> Player.
