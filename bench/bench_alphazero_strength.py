@@ -55,8 +55,9 @@ from othello.az.evaluation import (
 from othello.az.model import load_model
 
 OUT = REPO_ROOT / "results" / "alphazero" / "strength.json"
-TARGETS = {"score_vs_random": 0.99, "score_vs_greedy": 0.95, "score_vs_alphabeta:4": 0.80,
-           "endgame_perfect": 0.90}
+# The agent issue's targets (alpha-beta 4 and the solver) and the earlier ones it kept.
+TARGETS = {"score_vs_random": 0.99, "score_vs_greedy": 0.95, "score_vs_solver:14": 0.75,
+           "score_vs_alphabeta:4": 0.95, "endgame_perfect": 0.90}
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,9 @@ class StrengthConfig:
     checkpoint: Path = knob(PRETRAINED, "network or training checkpoint to measure")
     search: SearchConfig = SearchConfig()
     symmetric: bool = knob(False, "average the network over the 8 board symmetries")
-    eval: EvalConfig = replace(EvalConfig(), games=200, opening_plies=6, judged_games=12)
+    eval: EvalConfig = replace(EvalConfig(), games=200, opening_plies=6, judged_games=12,
+                               opponents=("random", "greedy", "alphabeta:2", "alphabeta:3",
+                                          "solver:14", "alphabeta:4"))
     seed: int = knob(7, "seed of the openings and tie-breaks", check=at_least(0))
 
 
