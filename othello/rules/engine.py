@@ -95,10 +95,10 @@ class Engine:
             return value, -1
         if moves == [pos.pass_move]:
             return value, pos.pass_move
-        lower, upper, move = K.tt_probe(self.table, np.uint64(pos.me), np.uint64(pos.opp))
-        if move in moves and lower == upper == value:
-            return value, int(move)
-        for m in moves:  # the table lost the entry (or holds a bound): test the moves
+        # The table's move is only a guess: the search stores a move on a fail-low too, and
+        # value() often ends on one, so the move is tested like the others (it goes first).
+        _, _, guess = K.tt_probe(self.table, np.uint64(pos.me), np.uint64(pos.opp))
+        for m in sorted(moves, key=lambda m: m != guess):
             if -self.search(pos.play(m), -value - 1, -value + 1) == value:
                 return value, m
         raise AssertionError("no move reaches the solved value")
