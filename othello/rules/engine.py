@@ -54,6 +54,8 @@ class Engine:
     def search(self, pos: Position, alpha: int, beta: int) -> int:
         """Fail-soft value in the window (alpha, beta): exact inside it, else a bound."""
         _check_size(pos)
+        if alpha >= beta:
+            raise ValueError(f"empty window ({alpha}, {beta}): alpha must be below beta")
         self._stats[0] = 0
         value = K.search(np.uint64(pos.me), np.uint64(pos.opp), alpha, beta, pos.empties(),
                          pos.size, self.table, self._scratch, self._stats)

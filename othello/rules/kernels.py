@@ -561,10 +561,10 @@ def tt_store(tt, me, opp, lower, upper, move, depth):
     for k in range(i, i + 2):
         if tt[k, 0] == me and tt[k, 1] == opp:
             d = tt[k, 2]
-            lower = max(lower, np.int64(d & UFF) - BIAS)
-            upper = min(upper, np.int64((d >> U8) & UFF) - BIAS)
-            if lower > upper:  # a deeper search contradicts an old bound: keep the new one
-                lower, upper = upper, lower
+            lo = max(lower, np.int64(d & UFF) - BIAS)
+            up = min(upper, np.int64((d >> U8) & UFF) - BIAS)
+            if lo <= up:  # proven bounds never contradict; if they did, the new ones would win
+                lower, upper = lo, up
             j = k
             break
     if j < 0:
@@ -601,6 +601,10 @@ def search(me, opp, alpha, beta, n, size, tt, buf, stats):
             return lower
         if upper <= alpha:
             return upper
+        if lower == upper:
+            # exact inside the window: narrowing to (v, v) would search an empty window, where
+            # a fail-soft result equal to v is read as a bound of the wrong side and stored
+            return lower
         if lower > alpha:
             alpha = lower
         if upper < beta:
