@@ -204,9 +204,11 @@ def _descendants(pos: Position, plies: int) -> list[Position]:
 
 
 def _entries(table: np.ndarray, rows: np.ndarray) -> list[tuple[Position, int, int]]:
+    """(position, lower, upper) of the given table rows, decoded by the table's own probe."""
     out = []
-    for me, opp, d in table[rows].tolist():
-        out.append((Position(6, me, opp, True), (d & 0xFF) - K.BIAS, ((d >> 8) & 0xFF) - K.BIAS))
+    for me, opp in table[rows, :2]:
+        lower, upper, _ = K.tt_probe(table, me, opp)
+        out.append((Position(6, int(me), int(opp), True), int(lower), int(upper)))
     return out
 
 
